@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh BUILD KVER MODULE FILTER [shell|demo]
+#
+# Runs the host tests, then boots KVER under QEMU as an L1 KVM host with
+# kvm-amd and MODULE loaded and runs the kselftests there.  Prints every
+# result and the closing line "N passed, N failed, N skipped"; exits
+# non-zero on any failure.  FILTER keeps the tests whose name contains it.
+set -eu
+
+build=$1 kver=$2 module=$3 filter=$4 mode=${5:-}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$build/check
+mkdir -p "$out"
+: > "$out/host.txt"
+
+pick() {
+	local t
+	for t in "$@"; do
+		[ -x "$t" ] || continue
+		case "$(basename "$t")" in *"$filter"*) echo "$t" ;; esac
+	done
+}
+
+# Host tests (ASan/UBSan builds), framed like the L1 ones.
+if [ -z "$mode" ]; then
+	for t in $(pick "$build"/host-tests/*); do
+		name=$(basename "$t")
+		echo "BPFPOKE-BEGIN $name"
+		rc=0
+		timeout -s KILL 300 "$t" < /dev/null || rc=$?
+		echo "BPFPOKE-END $name $rc"
+	done > "$out/host.txt" 2>&1
+fi
+
+vm_tests=$(pick "$build"/vm-tests/*)
+case "$mode" in
+shell|demo) vm_tests=$(filter= pick "$build"/vm-tests/*) ;;
+esac
+
+need_vm=0
+if [ -n "$vm_tests" ]; then
+	need_vm=1
+	t0=$(date +%s.%N)
+	"$here/vm/mkinitramfs.sh" "$kver" "$module" "$out/l1.cpio.gz" $vm_tests
+	if [ "$mode" = shell ]; then
+		exec "$here/vm/run.sh" "$kver" "$out/l1.cpio.gz" "$out" shell
+	fi
+	"$here/vm/run.sh" "$kver" "$out/l1.cpio.gz" "$out"
+	t1=$(date +%s.%N)
+	boot=$(awk '/^BPFPOKE-L1 booted/ { print $4 }' "$out/results.txt")
+	mods=$(awk '/^BPFPOKE-MODULES/ { print $3 }' "$out/results.txt")
+	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(echo "$t1 - $t0" | bc 2>/dev/null || echo ?)s wall"
+else
+	: > "$out/results.txt"
+fi
+
+if [ "$mode" = demo ]; then
+	cat "$out/results.txt"
+fi
+cat "$out/host.txt" "$out/results.txt" |
+	awk -v need_done=$need_vm -f "$here/tap-summary.awk" | tee "$out/summary.txt"
+exit "${PIPESTATUS[1]}"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh KVER MODULE.ko OUT.cpio.gz TEST...
+#
+# Packs the L1 initramfs: busybox-static, the kernel's kvm-amd with its
+# dependency closure (read from modinfo, not hard-coded), bpfpoke.ko and the
+# test programs with the shared libraries they link.
+set -eu
+
+kver=$1 bpfpoke_ko=$2 out=$3
+shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,modules,tests,proc,sys,dev,tmp,run,lib64}
+
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/init" "$root/init"
+chmod +x "$root/init"
+
+# Modules in load order: each after its dependencies.
+order=
+add_module() {
+	local m=$1 d f
+	case " $order " in *" $m "*) return ;; esac
+	for d in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
+		add_module "$d"
+	done
+	f=$(modinfo -k "$kver" -F filename "$m")
+	case "$f" in
+	*.ko) cp "$f" "$root/modules/$m.ko" ;;
+	*.ko.xz) xz -dc "$f" > "$root/modules/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" > "$root/modules/$m.ko" ;;
+	*) echo "mkinitramfs: cannot load module $m from '$f'" >&2; exit 1 ;;
+	esac
+	order="$order $m"
+}
+add_module kvm-amd
+cp "$bpfpoke_ko" "$root/modules/bpfpoke.ko"
+order="$order bpfpoke"
+printf '%s\n' $order > "$root/modules/order"
+
+# Shared libraries of the tests (static tests have none).
+copy_libs() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+: > "$root/tests/order"
+for t in "$@"; do
+	cp "$t" "$root/tests/"
+	copy_libs "$t"
+	basename "$t" >> "$root/tests/order"
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

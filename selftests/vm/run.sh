@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh KVER INITRAMFS OUTDIR [shell]
+#
+# Boots KVER under QEMU TCG with -cpu max (AMD SVM with nested paging), so
+# that kvm-amd loads inside and the tests get a real /dev/kvm.  Writes the
+# kernel console to OUTDIR/console.log and the framed test output to
+# OUTDIR/results.log.  With "shell": an interactive shell on the console.
+set -eu
+
+kver=$1 initrd=$2 outdir=$3 mode=${4:-}
+mkdir -p "$outdir"
+
+: "${BPFPOKE_VM_MEM:=2048}"
+: "${BPFPOKE_VM_TIMEOUT:=1500}"	# whole boot, seconds
+: "${BPFPOKE_TEST_TIMEOUT:=300}"	# each test program, seconds
+
+qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2
+	-m "$BPFPOKE_VM_MEM" -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
+	-display none -no-reboot -nodefaults -no-user-config)
+append="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 bpfpoke.timeout=$BPFPOKE_TEST_TIMEOUT"
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -append "$append bpfpoke.shell=1" \
+		-serial mon:stdio -serial "file:$outdir/results.log"
+fi
+
+: > "$outdir/results.log"
+rc=0
+timeout --foreground -k 10 "$BPFPOKE_VM_TIMEOUT" "${qemu[@]}" \
+	-append "$append quiet" -monitor none \
+	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" \
+	|| rc=$?
+if [ "$rc" = 124 ]; then
+	echo "vm: L1 did not finish within ${BPFPOKE_VM_TIMEOUT}s (BPFPOKE_VM_TIMEOUT)" >&2
+fi
+# Serial output has CRLF line ends.
+tr -d '\r' < "$outdir/results.log" > "$outdir/results.txt"
+exit 0

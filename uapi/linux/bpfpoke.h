@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * bpfpoke: batched access to the memory of a running KVM guest from a
+ * process that is not its VMM.
+ *
+ * The device is /dev/bpfpoke; opening it needs CAP_SYS_ADMIN.  Every
+ * structure has the same layout on 32 and 64 bit, is a multiple of 8 bytes,
+ * carries user pointers as __u64 and has explicit padding.  Every reserved
+ * field and every flag bit not defined here must be zero on input, or the
+ * ioctl fails with EINVAL.  Unknown commands fail with ENOTTY.
+ *
+ * The ioctl magic 0xBF is not registered in ioctl-number.rst; this is an
+ * out-of-tree driver.
+ */
+#ifndef _UAPI_LINUX_BPFPOKE_H
+#define _UAPI_LINUX_BPFPOKE_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define BPFPOKE_API_VERSION	1
+
+/* Features reported by BPFPOKE_GET_API. */
+#define BPFPOKE_FEATURE_ATTACH		_BITULL(0) /* BPFPOKE_ATTACH works */
+#define BPFPOKE_FEATURE_REGIONS		_BITULL(1) /* BPFPOKE_GET_REGIONS works */
+#define BPFPOKE_FEATURE_ACCESS_PHYS	_BITULL(2) /* guest-physical ops */
+#define BPFPOKE_FEATURE_ACCESS_VIRT	_BITULL(3) /* guest-virtual ops */
+#define BPFPOKE_FEATURE_ALL_OR_NOTHING	_BITULL(4) /* BPFPOKE_ACCESS_ALL_OR_NOTHING */
+#define BPFPOKE_FEATURE_DIRTY_LOG	_BITULL(5) /* writes set KVM dirty-log bits */
+
+/**
+ * struct bpfpoke_api - BPFPOKE_GET_API handshake
+ * @api_version: out: BPFPOKE_API_VERSION of the running module
+ * @flags: in: must be 0
+ * @features: out: BPFPOKE_FEATURE_* bits the module implements
+ * @max_ops: out: most ops one BPFPOKE_ACCESS batch may carry
+ * @max_op_len: out: most bytes one op may move
+ * @max_batch_len: out: most bytes one batch may move, all ops together
+ * @reserved: in: must be 0; out: 0
+ */
+struct bpfpoke_api {
+	__u32 api_version;
+	__u32 flags;
+	__u64 features;
+	__u64 max_ops;
+	__u64 max_op_len;
+	__u64 max_batch_len;
+	__u64 reserved[3];
+};
+
+/**
+ * struct bpfpoke_attach - BPFPOKE_ATTACH
+ * @vm_fd: in: a KVM VM file descriptor in the caller's file table, e.g.
+ *	   taken from the VMM with pidfd_getfd()
+ * @flags: in: must be 0
+ * @reserved: in: must be 0
+ *
+ * Binds the open file to one VM for its lifetime.
+ * Errors: EBADF for a closed fd, EINVAL for a file that is not a KVM VM,
+ * EBUSY when this file is already attached, ESRCH when the VM is already
+ * being destroyed.
+ */
+struct bpfpoke_attach {
+	__s32 vm_fd;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define BPFPOKE_REGION_READONLY	_BITUL(0)
+
+/**
+ * struct bpfpoke_region - one guest-physical RAM region (a KVM memslot)
+ * @gpa: guest-physical start
+ * @size: length in bytes
+ * @flags: BPFPOKE_REGION_*
+ * @slot: KVM address space in bits 16..31, slot id in bits 0..15
+ */
+struct bpfpoke_region {
+	__u64 gpa;
+	__u64 size;
+	__u32 flags;
+	__u32 slot;
+};
+
+/**
+ * struct bpfpoke_regions - BPFPOKE_GET_REGIONS
+ * @nr_regions: in: capacity of @regions; out: number of regions the VM has
+ *		(more than the capacity means the list was cut: call again)
+ * @flags: in: must be 0
+ * @regions: in: user pointer to an array of struct bpfpoke_region
+ * @reserved: in: must be 0
+ *
+ * Errors: ENOTCONN before BPFPOKE_ATTACH, ESRCH once the VMM is gone.
+ */
+struct bpfpoke_regions {
+	__u32 nr_regions;
+	__u32 flags;
+	__u64 regions;
+	__u64 reserved[2];
+};
+
+#define BPFPOKE_OP_WRITE	_BITUL(0) /* write buf to guest; else read */
+
+/**
+ * struct bpfpoke_op - one read or write in a BPFPOKE_ACCESS batch
+ * @addr: guest-physical, or guest-virtual with BPFPOKE_ACCESS_VIRT
+ * @buf: user pointer to @len bytes
+ * @len: bytes to move, 1..max_op_len
+ * @flags: BPFPOKE_OP_*
+ * @result: out: bytes moved, or -errno for this op
+ */
+struct bpfpoke_op {
+	__u64 addr;
+	__u64 buf;
+	__u32 len;
+	__u32 flags;
+	__s64 result;
+};
+
+/* Addresses are guest-virtual, translated through @root/@levels. */
+#define BPFPOKE_ACCESS_VIRT		_BITUL(0)
+/* Resolve every op first; move nothing unless all of them resolve. */
+#define BPFPOKE_ACCESS_ALL_OR_NOTHING	_BITUL(1)
+
+/**
+ * struct bpfpoke_access - BPFPOKE_ACCESS
+ * @ops: in: user pointer to @nr_ops struct bpfpoke_op
+ * @nr_ops: in: 1..max_ops
+ * @flags: in: BPFPOKE_ACCESS_*
+ * @root: in: with BPFPOKE_ACCESS_VIRT, the guest-physical address of the
+ *	  top-level page table (CR3 without its low flag bits); else 0
+ * @levels: in: with BPFPOKE_ACCESS_VIRT, 4 or 5; else 0
+ * @nr_done: out: ops that succeeded
+ * @reserved: in: must be 0
+ *
+ * Every op's @result is written back, also when the ioctl fails.
+ */
+struct bpfpoke_access {
+	__u64 ops;
+	__u32 nr_ops;
+	__u32 flags;
+	__u64 root;
+	__u32 levels;
+	__u32 nr_done;
+	__u64 reserved[2];
+};
+
+#define BPFPOKE_IOC_MAGIC	0xBF
+
+#define BPFPOKE_GET_API		_IOWR(BPFPOKE_IOC_MAGIC, 0x00, struct bpfpoke_api)
+#define BPFPOKE_ATTACH		_IOW(BPFPOKE_IOC_MAGIC, 0x01, struct bpfpoke_attach)
+#define BPFPOKE_GET_REGIONS	_IOWR(BPFPOKE_IOC_MAGIC, 0x02, struct bpfpoke_regions)
+#define BPFPOKE_ACCESS		_IOWR(BPFPOKE_IOC_MAGIC, 0x03, struct bpfpoke_access)
+
+#endif /* _UAPI_LINUX_BPFPOKE_H */
