@@ -36,7 +36,7 @@ SUBMAKE := $(MAKE) --no-print-directory
 .PHONY: all deps module agent selftests check check-run vmshell lint demo \
 	bench clean
 
-all: module selftests
+all: module agent selftests
 
 deps:
 	@scripts/deps.sh
@@ -57,6 +57,7 @@ $(LSRC_STAMP):
 
 selftests: $(LSRC_STAMP)
 	$(SUBMAKE) -C selftests BUILD=$(BUILD) KSFT_INC=$(KSFT_INC)
+	$(SUBMAKE) -C selftests/host KSFT_INC=$(KSFT_INC) OUTPUT=$(BUILD)/host-tests all
 
 # check installs what it needs first, then builds and runs in a new make so
 # that KVER is computed after the kernel packages exist.

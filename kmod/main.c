@@ -13,7 +13,6 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -22,11 +21,12 @@
 #include "bpfpoke.h"
 
 /* Features this build implements; grows as the ABI's commands land. */
-#define BPFPOKE_FEATURES	0ULL
-
-#define BPFPOKE_MAX_OPS		4096
-#define BPFPOKE_MAX_OP_LEN	SZ_1M
-#define BPFPOKE_MAX_BATCH_LEN	SZ_16M
+#define BPFPOKE_FEATURES	(BPFPOKE_FEATURE_ATTACH |		\
+				 BPFPOKE_FEATURE_REGIONS |		\
+				 BPFPOKE_FEATURE_ACCESS_PHYS |		\
+				 BPFPOKE_FEATURE_ACCESS_VIRT |		\
+				 BPFPOKE_FEATURE_ALL_OR_NOTHING |	\
+				 BPFPOKE_FEATURE_DIRTY_LOG)
 
 static int bpfpoke_open(struct inode *inode, struct file *file)
 {
@@ -52,6 +52,7 @@ static int bpfpoke_release(struct inode *inode, struct file *file)
 {
 	struct bpfpoke_file *bf = file->private_data;
 
+	bpfpoke_detach(bf);
 	mutex_destroy(&bf->lock);
 	kfree(bf);
 	return 0;
@@ -85,11 +86,18 @@ static int bpfpoke_get_api(void __user *argp)
 static long bpfpoke_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
+	struct bpfpoke_file *bf = file->private_data;
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
 	case BPFPOKE_GET_API:
 		return bpfpoke_get_api(argp);
+	case BPFPOKE_ATTACH:
+		return bpfpoke_attach(bf, argp);
+	case BPFPOKE_GET_REGIONS:
+		return bpfpoke_get_regions(bf, argp);
+	case BPFPOKE_ACCESS:
+		return bpfpoke_access(bf, argp);
 	default:
 		return -ENOTTY;
 	}

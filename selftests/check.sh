@@ -18,14 +18,14 @@ mkdir -p "$out"
 pick() {
 	local t
 	for t in "$@"; do
-		[ -x "$t" ] || continue
+		[ -f "$t" ] && [ -x "$t" ] || continue
 		case "$(basename "$t")" in *"$filter"*) echo "$t" ;; esac
 	done
 }
 
 # Host tests (ASan/UBSan builds), framed like the L1 ones.
 if [ -z "$mode" ]; then
-	for t in $(pick "$build"/host-tests/*); do
+	for t in $(pick "$build"/host-tests/* "$here"/host/*.sh); do
 		name=$(basename "$t")
 		echo "BPFPOKE-BEGIN $name"
 		rc=0
@@ -51,7 +51,7 @@ if [ -n "$vm_tests" ]; then
 	t1=$(date +%s.%N)
 	boot=$(awk '/^BPFPOKE-L1 booted/ { print $4 }' "$out/results.txt")
 	mods=$(awk '/^BPFPOKE-MODULES/ { print $3 }' "$out/results.txt")
-	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(echo "$t1 - $t0" | bc 2>/dev/null || echo ?)s wall"
+	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")s wall"
 else
 	: > "$out/results.txt"
 fi

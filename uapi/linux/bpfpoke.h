@@ -56,10 +56,15 @@ struct bpfpoke_api {
  * @flags: in: must be 0
  * @reserved: in: must be 0
  *
- * Binds the open file to one VM for its lifetime.
- * Errors: EBADF for a closed fd, EINVAL for a file that is not a KVM VM,
- * EBUSY when this file is already attached, ESRCH when the VM is already
- * being destroyed.
+ * Binds the open file to one VM for its lifetime.  The VM stays referenced
+ * until the file is closed, also after the VMM closes @vm_fd or exits.
+ * Several open files may attach to the same VM.
+ *
+ * Errors, checked in this order: EFAULT when the argument cannot be read;
+ * EINVAL when @flags or @reserved is not 0; EBADF when @vm_fd is not an
+ * open file descriptor; EINVAL when it is not a KVM VM (a regular file,
+ * /dev/kvm, a vCPU or a device fd); EBUSY when this file is already
+ * attached; ESRCH when the VM is already being destroyed.
  */
 struct bpfpoke_attach {
 	__s32 vm_fd;
@@ -91,7 +96,15 @@ struct bpfpoke_region {
  * @regions: in: user pointer to an array of struct bpfpoke_region
  * @reserved: in: must be 0
  *
- * Errors: ENOTCONN before BPFPOKE_ATTACH, ESRCH once the VMM is gone.
+ * Lists the memslots of every KVM address space (on x86, 1 is SMM), by
+ * address space, then by @gpa.  Slots that BPFPOKE_ACCESS cannot reach are
+ * left out: KVM-internal slots, slots being deleted or moved, and
+ * guest_memfd slots.  @regions may be 0 when @nr_regions is 0.
+ *
+ * Errors, checked in this order: ENOTCONN before BPFPOKE_ATTACH; EFAULT
+ * when the argument cannot be read; EINVAL when @flags or @reserved is not
+ * 0; ESRCH once the VMM has exited (the memslots remain, their memory is
+ * gone); EFAULT when @regions cannot be written.
  */
 struct bpfpoke_regions {
 	__u32 nr_regions;
@@ -106,9 +119,15 @@ struct bpfpoke_regions {
  * struct bpfpoke_op - one read or write in a BPFPOKE_ACCESS batch
  * @addr: guest-physical, or guest-virtual with BPFPOKE_ACCESS_VIRT
  * @buf: user pointer to @len bytes
- * @len: bytes to move, 1..max_op_len
+ * @len: bytes to move, 1..max_op_len; may cross page and memslot boundaries
  * @flags: BPFPOKE_OP_*
- * @result: out: bytes moved, or -errno for this op
+ * @result: out: @len when the op moved its bytes, else -errno; its value
+ *	    on input does not matter
+ *
+ * An op moves all of its bytes or none of them: every page it touches is
+ * translated, checked and pinned before the first byte moves, in address
+ * order, and @buf is checked after them.  The one exception is a @buf that
+ * the caller unmaps while the op runs (EFAULT).
  */
 struct bpfpoke_op {
 	__u64 addr;
@@ -134,7 +153,53 @@ struct bpfpoke_op {
  * @nr_done: out: ops that succeeded
  * @reserved: in: must be 0
  *
- * Every op's @result is written back, also when the ioctl fails.
+ * Ops run in array order, and each sees guest memory as the ops before it
+ * left it.  Guest-physical addresses are in KVM address space 0 (not SMM).
+ * Guest-virtual addresses are translated through x86-64 long-mode page
+ * tables (4 KiB, 2 MiB and 1 GiB pages) read from guest memory; like a
+ * debugger, the walk ignores the R/W, U/S and NX bits and sets no
+ * accessed or dirty bits.  Writes mark their pages in KVM's dirty bitmap
+ * when the memslot logs dirty pages.
+ *
+ * Without BPFPOKE_ACCESS_ALL_OR_NOTHING every op is attempted, and the
+ * ioctl returns 0 even when some fail: @nr_done and the results say which.
+ * With it, every op is resolved (translated, checked, pinned) before any
+ * op moves a byte, under one memslot generation.  If one fails to
+ * resolve, nothing moves: the ioctl fails with that op's error, the op's
+ * @result holds it and every other op's is -ECANCELED.  A fatal signal
+ * does not interrupt a batch that has started moving.  Guest-virtual
+ * translations are all taken before the first write of the batch.
+ *
+ * Per-op errors, in @result:
+ * EFAULT: no memslot holds a page, or only one that is left out of
+ * BPFPOKE_GET_REGIONS; a page-table entry on the walk is not present, or
+ * has PS set above the PDPT; the address is not canonical for @levels;
+ * the VMM has no mapping of the page that allows the access (including
+ * VM_IO/VM_PFNMAP memory); @buf cannot be read (write) or written (read).
+ * EROFS: a write to a read-only memslot (KVM_MEM_READONLY).
+ * EOPNOTSUPP: a write to a memslot that logs dirty pages, in a VM that
+ * uses a dirty ring (KVM_CAP_DIRTY_LOG_RING): KVM can only log writes of a
+ * running vCPU there, so the write would escape the log; nothing is
+ * written.
+ * ENOMEM, EHWPOISON, ...: the error of faulting in the VMM's page.
+ * EINVAL, E2BIG: the op failed validation (see below).
+ * ECANCELED: the op was not carried out because of another op's error,
+ * or because the batch stopped.
+ *
+ * Errors of the ioctl: ENOTCONN before BPFPOKE_ATTACH; EFAULT when the
+ * argument or the op array cannot be read, or the results cannot be
+ * written; EINVAL when @flags has an unknown bit, @reserved is not 0,
+ * @nr_ops is 0, with BPFPOKE_ACCESS_VIRT @levels is not 4 or 5 or @root is
+ * not a page-aligned address below 2^52, without it @root or @levels is
+ * not 0; E2BIG when @nr_ops is above max_ops.  Then, for the first op
+ * that has one, before anything moves: EINVAL for unknown op flags, a
+ * @len of 0 or a range that wraps past 2^64 - 1; E2BIG for a @len above
+ * max_op_len, or for the op that takes the batch above max_batch_len.
+ * ENOMEM; ESRCH once the VMM has exited; EINTR on a fatal signal; with
+ * BPFPOKE_ACCESS_ALL_OR_NOTHING, the error of the op that failed.
+ *
+ * Once the op array has been read, every op's @result and @nr_done are
+ * written back, also when the ioctl fails; before that, nothing is.
  */
 struct bpfpoke_access {
 	__u64 ops;

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpfpoke: BPFPOKE_ACCESS, batched reads and writes of guest memory.
+ *
+ * The agent is not the VMM, so KVM's kvm_read_guest()/kvm_write_guest(),
+ * which copy through current->mm, would touch the agent's memory.  Guest
+ * memory is reached the way KVM itself reaches it, but in the VMM's mm: a
+ * memslot lookup under kvm->srcu gives the VMM's address of a guest page,
+ * pin_user_pages_remote() on kvm->mm gives the page, and the copy to or
+ * from the agent's buffer goes through a kmap_local_page() mapping, one
+ * page-sized chunk at a time, with no bounce buffer.
+ *
+ * Each op is first resolved: every page it touches is translated, checked
+ * (memslot, read-only, dirty ring) and pinned, and its user buffer is
+ * faulted in.  Only then is it copied.  An op therefore moves all of its
+ * bytes or none, and with BPFPOKE_ACCESS_ALL_OR_NOTHING every op of the
+ * batch is resolved before the first byte moves, under one kvm->srcu read
+ * section so that the memslots cannot change in between.  The mmap lock
+ * of the VMM is held only around the pinning, never across a user copy:
+ * the agent may be the VMM itself, and a fault on its buffer would then
+ * take the same lock again.
+ */
+#include <linux/highmem.h>
+#include <linux/kvm_host.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/uaccess.h>
+
+#include <uapi/linux/bpfpoke.h>
+
+#include "bpfpoke.h"
+#include "compat.h"
+
+#define BPFPOKE_ACCESS_FLAGS	(BPFPOKE_ACCESS_VIRT | BPFPOKE_ACCESS_ALL_OR_NOTHING)
+#define BPFPOKE_OP_FLAGS	BPFPOKE_OP_WRITE
+
+/* Guest-physical address bits of a page-table root (and of any PTE). */
+#define BPFPOKE_ROOT_MASK	GENMASK_ULL(51, 12)
+
+/**
+ * struct bpfpoke_chunk - the part of an op that falls in one guest page
+ * @page: the VMM's page, pinned
+ * @slot: its memslot, valid while kvm->srcu is held
+ * @gfn: its guest frame number
+ *
+ * The offset and length of a chunk follow from the op's address, so they
+ * are not stored.
+ */
+struct bpfpoke_chunk {
+	struct page *page;
+	struct kvm_memory_slot *slot;
+	gfn_t gfn;
+};
+
+/**
+ * struct bpfpoke_xlat - the last guest-virtual translation of an op
+ * @va: guest-virtual base of the mapping
+ * @gpa: guest-physical base of the mapping
+ * @size: 4 KiB, 2 MiB or 1 GiB; 0 when empty
+ *
+ * An op that spans several pages of one large mapping is walked once.
+ * It lives for one op only, so that an op sees the page tables as the
+ * previous ops of the batch left them.
+ */
+struct bpfpoke_xlat {
+	u64 va;
+	u64 gpa;
+	u64 size;
+};
+
+static bool bpfpoke_op_write(const struct bpfpoke_op *op)
+{
+	return op->flags & BPFPOKE_OP_WRITE;
+}
+
+/* Not a conditional expression: int and u32 would meet as unsigned. */
+static void bpfpoke_op_done(struct bpfpoke_op *op, int err)
+{
+	if (err)
+		op->result = err;
+	else
+		op->result = op->len;
+}
+
+/* Pages the op touches: its chunk count. */
+static size_t bpfpoke_op_chunks(const struct bpfpoke_op *op)
+{
+	return (offset_in_page(op->addr) + (u64)op->len + PAGE_SIZE - 1) >>
+	       PAGE_SHIFT;
+}
+
+/* Length of the chunk that starts @done bytes into the op. */
+static u32 bpfpoke_chunk_len(const struct bpfpoke_op *op, u32 done)
+{
+	return min_t(u64, op->len - done,
+		     PAGE_SIZE - offset_in_page(op->addr + done));
+}
+
+/**
+ * bpfpoke_slot_usable() - whether a memslot is guest RAM the VMM maps
+ * @slot: a memslot, or NULL
+ *
+ * Follows KVM's own notion of a visible slot: the x86 internal slots (APIC
+ * access page, TSS, identity map) are not the VMM's, and a slot that is
+ * being deleted or moved is marked KVM_MEMSLOT_INVALID.  guest_memfd slots
+ * are left out too, as the VMM's mm does not show their memory.
+ */
+bool bpfpoke_slot_usable(struct kvm_memory_slot *slot)
+{
+	return kvm_is_visible_memslot(slot) && !bpfpoke_slot_is_gmem(slot);
+}
+
+/* Guest-physical accesses use address space 0, as kvm_read_guest() does. */
+static struct kvm_memory_slot *bpfpoke_gfn_to_slot(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_memory_slot *slot;
+
+	slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
+	return bpfpoke_slot_usable(slot) ? slot : NULL;
+}
+
+/* Pin the VMM's page behind @gfn, faulting it in like a vCPU would. */
+static int bpfpoke_pin(struct bpfpoke_ctx *ctx, struct kvm_memory_slot *slot,
+		       gfn_t gfn, bool write, struct page **page)
+{
+	unsigned long hva = __gfn_to_hva_memslot(slot, gfn);
+	long pinned;
+
+	if (mmap_read_lock_killable(ctx->mm))
+		return -EINTR;
+	pinned = bpfpoke_pin_user_pages_remote(ctx->mm, hva, 1,
+					       write ? FOLL_WRITE : 0, page);
+	mmap_read_unlock(ctx->mm);
+
+	if (pinned == 1)
+		return 0;
+	return pinned < 0 ? pinned : -EFAULT;
+}
+
+/**
+ * bpfpoke_read_phys_u64() - read one naturally aligned u64 of guest memory
+ * @ctx: the access context, with kvm->srcu held
+ * @gpa: guest-physical address, 8-byte aligned
+ * @val: the value read
+ *
+ * The page walk reads page-table entries through here, so they come from
+ * the same memory, with the same checks, as the data.
+ *
+ * Return: 0, -EFAULT when no usable memslot holds @gpa, or the error of
+ * pinning the VMM's page.
+ */
+int bpfpoke_read_phys_u64(struct bpfpoke_ctx *ctx, u64 gpa, u64 *val)
+{
+	struct kvm_memory_slot *slot;
+	struct page *page;
+	void *kaddr;
+	int err;
+
+	slot = bpfpoke_gfn_to_slot(ctx->kvm, gpa_to_gfn(gpa));
+	if (!slot)
+		return -EFAULT;
+	err = bpfpoke_pin(ctx, slot, gpa_to_gfn(gpa), false, &page);
+	if (err)
+		return err;
+
+	kaddr = kmap_local_page(page);
+	/* The guest may be rewriting the entry: read it once, whole. */
+	*val = READ_ONCE(*(u64 *)(kaddr + offset_in_page(gpa)));
+	kunmap_local(kaddr);
+	unpin_user_page(page);
+	return 0;
+}
+
+static int bpfpoke_translate(struct bpfpoke_ctx *ctx, struct bpfpoke_xlat *xlat,
+			     u64 addr, u64 *gpa)
+{
+	int err;
+
+	if (!ctx->levels) {
+		*gpa = addr;
+		return 0;
+	}
+	if (!xlat->size || (addr & ~(xlat->size - 1)) != xlat->va) {
+		err = bpfpoke_walk(ctx, addr, &xlat->gpa, &xlat->size);
+		if (err) {
+			xlat->size = 0;
+			return err;
+		}
+		xlat->va = addr & ~(xlat->size - 1);
+	}
+	*gpa = xlat->gpa + (addr & (xlat->size - 1));
+	return 0;
+}
+
+/*
+ * Writes must not reach read-only memory, and must not escape the dirty
+ * log: with a dirty ring KVM logs into the ring of the running vCPU, there
+ * is none here, and the slot has no bitmap to log into instead (6.1's
+ * mark_page_dirty_in_slot() would WARN and drop the entry).
+ */
+static int bpfpoke_check_write(struct kvm *kvm,
+			       const struct kvm_memory_slot *slot)
+{
+	if (slot->flags & KVM_MEM_READONLY)
+		return -EROFS;
+	if (READ_ONCE(kvm->dirty_ring_size) && kvm_slot_dirty_track_enabled(slot))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* What mark_page_dirty_in_slot() does for a VM without a dirty ring. */
+static void bpfpoke_mark_dirty(const struct bpfpoke_chunk *c)
+{
+	struct kvm_memory_slot *slot = c->slot;
+
+	if (kvm_slot_dirty_track_enabled(slot) && slot->dirty_bitmap)
+		set_bit_le(c->gfn - slot->base_gfn, slot->dirty_bitmap);
+}
+
+static void bpfpoke_chunks_release(struct bpfpoke_chunk *chunks, size_t nr,
+				   bool dirty)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (dirty)
+			unpin_user_pages_dirty_lock(&chunks[i].page, 1, true);
+		else
+			unpin_user_page(chunks[i].page);
+	}
+}
+
+/*
+ * Resolve @op into bpfpoke_op_chunks(@op) pinned chunks.  Nothing moves
+ * here, and on error nothing stays pinned.
+ */
+static int bpfpoke_op_resolve(struct bpfpoke_ctx *ctx,
+			      const struct bpfpoke_op *op,
+			      struct bpfpoke_chunk *chunks)
+{
+	const char __user *ubuf = u64_to_user_ptr(op->buf);
+	bool write = bpfpoke_op_write(op);
+	struct bpfpoke_xlat xlat = {};
+	size_t nr = 0;
+	u32 done = 0;
+	int err;
+
+	while (done < op->len) {
+		struct bpfpoke_chunk *c = &chunks[nr];
+		u64 gpa;
+
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			goto out_release;
+		}
+		err = bpfpoke_translate(ctx, &xlat, op->addr + done, &gpa);
+		if (err)
+			goto out_release;
+		c->gfn = gpa_to_gfn(gpa);
+		c->slot = bpfpoke_gfn_to_slot(ctx->kvm, c->gfn);
+		if (!c->slot) {
+			err = -EFAULT;
+			goto out_release;
+		}
+		if (write) {
+			err = bpfpoke_check_write(ctx->kvm, c->slot);
+			if (err)
+				goto out_release;
+		}
+		err = bpfpoke_pin(ctx, c->slot, c->gfn, write, &c->page);
+		if (err)
+			goto out_release;
+		nr++;
+		done += bpfpoke_chunk_len(op, done);
+		cond_resched();
+	}
+
+	/*
+	 * A buffer the agent cannot touch would fail the op halfway through
+	 * the copy; find out now.  The safe variant only faults pages in,
+	 * it does not write to them.
+	 */
+	if (write ? fault_in_readable(ubuf, op->len) :
+		    fault_in_safe_writeable(ubuf, op->len)) {
+		err = -EFAULT;
+		goto out_release;
+	}
+	return 0;
+
+out_release:
+	bpfpoke_chunks_release(chunks, nr, false);
+	return err;
+}
+
+/*
+ * Copy a resolved op.  Only a user buffer that vanished since it was
+ * faulted in can fail it now.  The chunks stay pinned for the caller.
+ */
+static int bpfpoke_op_execute(const struct bpfpoke_op *op,
+			      const struct bpfpoke_chunk *chunks)
+{
+	char __user *ubuf = u64_to_user_ptr(op->buf);
+	bool write = bpfpoke_op_write(op);
+	const struct bpfpoke_chunk *c;
+	unsigned long left;
+	u32 done, len, off;
+	void *kaddr;
+
+	for (done = 0, c = chunks; done < op->len; done += len, c++) {
+		len = bpfpoke_chunk_len(op, done);
+		off = offset_in_page(op->addr + done);
+
+		kaddr = kmap_local_page(c->page);
+		if (write)
+			left = copy_from_user(kaddr + off, ubuf + done, len);
+		else
+			left = copy_to_user(ubuf + done, kaddr + off, len);
+		kunmap_local(kaddr);
+
+		/* After the data, as KVM does, so a harvest cannot miss it. */
+		if (write && left < len)
+			bpfpoke_mark_dirty(c);
+		if (left)
+			return -EFAULT;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Without ALL_OR_NOTHING: each op on its own, in order, all attempted. */
+static long bpfpoke_run_each(struct bpfpoke_ctx *ctx, struct bpfpoke_op *ops,
+			     u32 nr_ops, struct bpfpoke_chunk *chunks)
+{
+	struct kvm *kvm = ctx->kvm;
+	int err, idx;
+	u32 i;
+
+	for (i = 0; i < nr_ops; i++) {
+		struct bpfpoke_op *op = &ops[i];
+
+		if (fatal_signal_pending(current)) {
+			for (; i < nr_ops; i++)
+				ops[i].result = -ECANCELED;
+			return -EINTR;
+		}
+
+		/* Per op, so that a long batch does not stall memslot updates. */
+		idx = srcu_read_lock(&kvm->srcu);
+		err = bpfpoke_op_resolve(ctx, op, chunks);
+		if (!err) {
+			err = bpfpoke_op_execute(op, chunks);
+			bpfpoke_chunks_release(chunks, bpfpoke_op_chunks(op),
+					       bpfpoke_op_write(op));
+		}
+		srcu_read_unlock(&kvm->srcu, idx);
+
+		bpfpoke_op_done(op, err);
+	}
+	return 0;
+}
+
+/*
+ * With ALL_OR_NOTHING: resolve every op, then copy every op.  The copy
+ * phase does not look at signals: it is bounded by max_batch_len, and
+ * stopping it would leave the batch half done, which is what the flag
+ * exists to prevent.
+ */
+static long bpfpoke_run_all(struct bpfpoke_ctx *ctx, struct bpfpoke_op *ops,
+			    u32 nr_ops, struct bpfpoke_chunk *chunks)
+{
+	struct kvm *kvm = ctx->kvm;
+	size_t pos = 0;
+	int err, idx;
+	long ret = 0;
+	u32 i, j;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	for (i = 0; i < nr_ops; i++) {
+		err = bpfpoke_op_resolve(ctx, &ops[i], chunks + pos);
+		if (err)
+			goto out_release;
+		pos += bpfpoke_op_chunks(&ops[i]);
+	}
+
+	for (pos = 0, i = 0; i < nr_ops; i++) {
+		err = bpfpoke_op_execute(&ops[i], chunks + pos);
+		bpfpoke_op_done(&ops[i], err);
+		if (err && !ret)
+			ret = err;
+		bpfpoke_chunks_release(chunks + pos, bpfpoke_op_chunks(&ops[i]),
+				       bpfpoke_op_write(&ops[i]));
+		pos += bpfpoke_op_chunks(&ops[i]);
+	}
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+
+out_release:
+	/* Ops 0..i-1 resolved and hold pins; nothing was copied. */
+	bpfpoke_chunks_release(chunks, pos, false);
+	srcu_read_unlock(&kvm->srcu, idx);
+	for (j = 0; j < nr_ops; j++)
+		ops[j].result = j == i ? err : -ECANCELED;
+	return err;
+}
+
+static int bpfpoke_check_access(const struct bpfpoke_access *args)
+{
+	if (args->flags & ~BPFPOKE_ACCESS_FLAGS)
+		return -EINVAL;
+	if (args->reserved[0] || args->reserved[1])
+		return -EINVAL;
+	if (!args->nr_ops)
+		return -EINVAL;
+	if (args->nr_ops > BPFPOKE_MAX_OPS)
+		return -E2BIG;
+	if (args->flags & BPFPOKE_ACCESS_VIRT) {
+		if (args->levels != 4 && args->levels != 5)
+			return -EINVAL;
+		if (args->root & ~BPFPOKE_ROOT_MASK)
+			return -EINVAL;
+	} else if (args->root || args->levels) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bpfpoke_check_op(const struct bpfpoke_op *op)
+{
+	u64 last;
+
+	if (op->flags & ~BPFPOKE_OP_FLAGS)
+		return -EINVAL;
+	if (!op->len)
+		return -EINVAL;
+	if (op->len > BPFPOKE_MAX_OP_LEN)
+		return -E2BIG;
+	/* The range may end at 2^64 - 1, not wrap past it. */
+	if (check_add_overflow(op->addr, (u64)op->len - 1, &last))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Check every op before anything moves, and size the chunk array: one
+ * op's worth without ALL_OR_NOTHING, the whole batch's with it.  Both are
+ * bounded by the API limits (at most max_batch_len / PAGE_SIZE + 2 *
+ * max_ops chunks), never by unchecked user sizes.  On error, *@bad is the
+ * op at fault.
+ */
+static int bpfpoke_check_ops(const struct bpfpoke_op *ops, u32 nr_ops,
+			     bool all, size_t *nr_chunks, u32 *bad)
+{
+	size_t most = 0, total = 0;
+	u64 batch_len = 0;
+	int err;
+	u32 i;
+
+	for (i = 0; i < nr_ops; i++) {
+		err = bpfpoke_check_op(&ops[i]);
+		if (err)
+			goto out_bad;
+		batch_len += ops[i].len;
+		if (batch_len > BPFPOKE_MAX_BATCH_LEN) {
+			err = -E2BIG;
+			goto out_bad;
+		}
+		most = max(most, bpfpoke_op_chunks(&ops[i]));
+		total += bpfpoke_op_chunks(&ops[i]);
+	}
+	*nr_chunks = all ? total : most;
+	return 0;
+
+out_bad:
+	*bad = i;
+	return err;
+}
+
+static void bpfpoke_set_results(struct bpfpoke_op *ops, u32 nr_ops, s64 result)
+{
+	u32 i;
+
+	for (i = 0; i < nr_ops; i++)
+		ops[i].result = result;
+}
+
+/* Hand back every op's result and the success count. */
+static int bpfpoke_report(struct bpfpoke_access __user *uargs,
+			  struct bpfpoke_op __user *uops,
+			  const struct bpfpoke_op *ops, u32 nr_ops)
+{
+	u32 i, nr_done = 0;
+
+	for (i = 0; i < nr_ops; i++) {
+		if (put_user(ops[i].result, &uops[i].result))
+			return -EFAULT;
+		if (ops[i].result >= 0)
+			nr_done++;
+	}
+	if (put_user(nr_done, &uargs->nr_done))
+		return -EFAULT;
+	return 0;
+}
+
+long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp)
+{
+	struct bpfpoke_access __user *uargs = argp;
+	struct bpfpoke_access args;
+	struct bpfpoke_chunk *chunks;
+	struct bpfpoke_op __user *uops;
+	struct bpfpoke_op *ops;
+	struct bpfpoke_ctx ctx;
+	size_t nr_chunks;
+	long ret;
+	bool all;
+	u32 bad;
+
+	ctx.kvm = bpfpoke_file_kvm(bf);
+	if (!ctx.kvm)
+		return -ENOTCONN;
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	ret = bpfpoke_check_access(&args);
+	if (ret)
+		return ret;
+	all = args.flags & BPFPOKE_ACCESS_ALL_OR_NOTHING;
+
+	uops = u64_to_user_ptr(args.ops);
+	ops = kvmalloc_array(args.nr_ops, sizeof(*ops), GFP_KERNEL_ACCOUNT);
+	if (!ops)
+		return -ENOMEM;
+	if (copy_from_user(ops, uops, array_size(args.nr_ops, sizeof(*ops)))) {
+		ret = -EFAULT;
+		goto out_free_ops;
+	}
+
+	/* From here on every op's result goes back to the caller. */
+	ret = bpfpoke_check_ops(ops, args.nr_ops, all, &nr_chunks, &bad);
+	if (ret) {
+		bpfpoke_set_results(ops, args.nr_ops, -ECANCELED);
+		ops[bad].result = ret;
+		goto out_report;
+	}
+
+	chunks = kvmalloc_array(nr_chunks, sizeof(*chunks), GFP_KERNEL_ACCOUNT);
+	if (!chunks) {
+		ret = -ENOMEM;
+		bpfpoke_set_results(ops, args.nr_ops, ret);
+		goto out_report;
+	}
+
+	/*
+	 * kvm->mm stays allocated as long as the VM (KVM holds mm_count),
+	 * but its pages only as long as someone holds mm_users: once the VMM
+	 * has exited, there is no guest memory left to reach.
+	 */
+	ctx.mm = ctx.kvm->mm;
+	if (!mmget_not_zero(ctx.mm)) {
+		ret = -ESRCH;
+		bpfpoke_set_results(ops, args.nr_ops, ret);
+		goto out_free_chunks;
+	}
+	ctx.root = args.root;
+	ctx.levels = args.levels;
+
+	if (all)
+		ret = bpfpoke_run_all(&ctx, ops, args.nr_ops, chunks);
+	else
+		ret = bpfpoke_run_each(&ctx, ops, args.nr_ops, chunks);
+
+	mmput(ctx.mm);
+out_free_chunks:
+	kvfree(chunks);
+out_report:
+	if (bpfpoke_report(uargs, uops, ops, args.nr_ops))
+		ret = -EFAULT;
+out_free_ops:
+	kvfree(ops);
+	return ret;
+}
