@@ -79,9 +79,9 @@ demo: deps
 	@$(SUBMAKE) all
 	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "" demo
 
-bench:
-	@echo "bench: no benchmark is implemented yet (issue 3: module vs process_vm_writev vs /proc/PID/mem)" >&2
-	@exit 1
+bench: deps
+	@$(SUBMAKE) all
+	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)" bench
 
 clean:
 	-$(SUBMAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -126,19 +126,20 @@ static struct kvm_memory_slot *bpfpoke_gfn_to_slot(struct kvm *kvm, gfn_t gfn)
 	return bpfpoke_slot_usable(slot) ? slot : NULL;
 }
 
-/* Pin the VMM's page behind @gfn, faulting it in like a vCPU would. */
+/*
+ * Pin the VMM's page behind @gfn, faulting it in like a vCPU would.  The
+ * caller holds the VMM's mmap lock for reading: once for a group of ops,
+ * as taking it per page dominates the cost of small scattered ops.
+ */
 static int bpfpoke_pin(struct bpfpoke_ctx *ctx, struct kvm_memory_slot *slot,
 		       gfn_t gfn, bool write, struct page **page)
 {
 	unsigned long hva = __gfn_to_hva_memslot(slot, gfn);
 	long pinned;
 
-	if (mmap_read_lock_killable(ctx->mm))
-		return -EINTR;
+	mmap_assert_locked(ctx->mm);
 	pinned = bpfpoke_pin_user_pages_remote(ctx->mm, hva, 1,
 					       write ? FOLL_WRITE : 0, page);
-	mmap_read_unlock(ctx->mm);
-
 	if (pinned == 1)
 		return 0;
 	return pinned < 0 ? pinned : -EFAULT;
@@ -146,7 +147,7 @@ static int bpfpoke_pin(struct bpfpoke_ctx *ctx, struct kvm_memory_slot *slot,
 
 /**
  * bpfpoke_read_phys_u64() - read one naturally aligned u64 of guest memory
- * @ctx: the access context, with kvm->srcu held
+ * @ctx: the access context, with kvm->srcu and the VMM's mmap lock held
  * @gpa: guest-physical address, 8-byte aligned
  * @val: the value read
  *
@@ -238,14 +239,13 @@ static void bpfpoke_chunks_release(struct bpfpoke_chunk *chunks, size_t nr,
 }
 
 /*
- * Resolve @op into bpfpoke_op_chunks(@op) pinned chunks.  Nothing moves
- * here, and on error nothing stays pinned.
+ * Translate, check and pin every page @op touches into
+ * bpfpoke_op_chunks(@op) chunks.  The caller holds the VMM's mmap lock.
+ * Nothing moves here, and on error nothing stays pinned.
  */
-static int bpfpoke_op_resolve(struct bpfpoke_ctx *ctx,
-			      const struct bpfpoke_op *op,
-			      struct bpfpoke_chunk *chunks)
+static int bpfpoke_op_pin(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op,
+			  struct bpfpoke_chunk *chunks)
 {
-	const char __user *ubuf = u64_to_user_ptr(op->buf);
 	bool write = bpfpoke_op_write(op);
 	struct bpfpoke_xlat xlat = {};
 	size_t nr = 0;
@@ -279,18 +279,6 @@ static int bpfpoke_op_resolve(struct bpfpoke_ctx *ctx,
 			goto out_release;
 		nr++;
 		done += bpfpoke_chunk_len(op, done);
-		cond_resched();
-	}
-
-	/*
-	 * A buffer the agent cannot touch would fail the op halfway through
-	 * the copy; find out now.  The safe variant only faults pages in,
-	 * it does not write to them.
-	 */
-	if (write ? fault_in_readable(ubuf, op->len) :
-		    fault_in_safe_writeable(ubuf, op->len)) {
-		err = -EFAULT;
-		goto out_release;
 	}
 	return 0;
 
@@ -300,8 +288,31 @@ out_release:
 }
 
 /*
- * Copy a resolved op.  Only a user buffer that vanished since it was
- * faulted in can fail it now.  The chunks stay pinned for the caller.
+ * A buffer the agent cannot touch would fail the op halfway through the
+ * copy; find out before anything moves.  The safe variant only faults
+ * pages in, it does not write to them.  Called without the VMM's mmap
+ * lock: the agent may be the VMM, and faulting would take it again.
+ */
+static int bpfpoke_op_check_buf(const struct bpfpoke_op *op)
+{
+	char __user *ubuf = u64_to_user_ptr(op->buf);
+
+	if (bpfpoke_op_write(op))
+		return fault_in_readable(ubuf, op->len) ? -EFAULT : 0;
+	return fault_in_safe_writeable(ubuf, op->len) ? -EFAULT : 0;
+}
+
+/*
+ * Writes up to this size are copied from the agent first and then into
+ * guest memory, so they move whole without faulting the buffer in.
+ */
+#define BPFPOKE_STAGE_LEN	64
+
+/*
+ * Copy an op whose pages are pinned.  A write either lands whole or not at
+ * all: small ones are staged, larger ones had their buffer faulted in by
+ * the caller, and only a buffer unmapped in between fails them midway.  A
+ * failed read leaves guest memory alone.  The chunks stay pinned.
  */
 static int bpfpoke_op_execute(const struct bpfpoke_op *op,
 			      const struct bpfpoke_chunk *chunks)
@@ -309,19 +320,31 @@ static int bpfpoke_op_execute(const struct bpfpoke_op *op,
 	char __user *ubuf = u64_to_user_ptr(op->buf);
 	bool write = bpfpoke_op_write(op);
 	const struct bpfpoke_chunk *c;
+	u8 stage[BPFPOKE_STAGE_LEN];
+	bool staged = false;
 	unsigned long left;
 	u32 done, len, off;
 	void *kaddr;
+
+	if (write && op->len <= sizeof(stage)) {
+		if (copy_from_user(stage, ubuf, op->len))
+			return -EFAULT;
+		staged = true;
+	}
 
 	for (done = 0, c = chunks; done < op->len; done += len, c++) {
 		len = bpfpoke_chunk_len(op, done);
 		off = offset_in_page(op->addr + done);
 
 		kaddr = kmap_local_page(c->page);
-		if (write)
+		if (staged) {
+			memcpy(kaddr + off, stage + done, len);
+			left = 0;
+		} else if (write) {
 			left = copy_from_user(kaddr + off, ubuf + done, len);
-		else
+		} else {
 			left = copy_to_user(ubuf + done, kaddr + off, len);
+		}
 		kunmap_local(kaddr);
 
 		/* After the data, as KVM does, so a harvest cannot miss it. */
@@ -329,80 +352,129 @@ static int bpfpoke_op_execute(const struct bpfpoke_op *op,
 			bpfpoke_mark_dirty(c);
 		if (left)
 			return -EFAULT;
-		cond_resched();
+		if (len == PAGE_SIZE)
+			cond_resched();
 	}
 	return 0;
 }
 
-/* Without ALL_OR_NOTHING: each op on its own, in order, all attempted. */
+/* Ops whose pages are pinned under one hold of the VMM's mmap lock. */
+#define BPFPOKE_GROUP_OPS	64
+
+/*
+ * Without ALL_OR_NOTHING: every op is attempted, in order.  Ops are pinned
+ * in groups, one mmap lock hold and one kvm->srcu section each, so that
+ * neither is held across a long batch.  Guest-virtual ops go one at a
+ * time: an op may rewrite the page tables the next one walks.
+ */
 static long bpfpoke_run_each(struct bpfpoke_ctx *ctx, struct bpfpoke_op *ops,
 			     u32 nr_ops, struct bpfpoke_chunk *chunks)
 {
+	u32 group = ctx->levels ? 1 : BPFPOKE_GROUP_OPS;
+	int errs[BPFPOKE_GROUP_OPS];
 	struct kvm *kvm = ctx->kvm;
+	u32 first, i, n;
+	size_t pos;
 	int err, idx;
-	u32 i;
 
-	for (i = 0; i < nr_ops; i++) {
-		struct bpfpoke_op *op = &ops[i];
+	for (first = 0; first < nr_ops; first += n) {
+		struct bpfpoke_op *op = &ops[first];
 
-		if (fatal_signal_pending(current)) {
-			for (; i < nr_ops; i++)
-				ops[i].result = -ECANCELED;
-			return -EINTR;
-		}
+		n = min(nr_ops - first, group);
+		if (fatal_signal_pending(current))
+			goto out_cancel;
 
-		/* Per op, so that a long batch does not stall memslot updates. */
 		idx = srcu_read_lock(&kvm->srcu);
-		err = bpfpoke_op_resolve(ctx, op, chunks);
-		if (!err) {
-			err = bpfpoke_op_execute(op, chunks);
-			bpfpoke_chunks_release(chunks, bpfpoke_op_chunks(op),
-					       bpfpoke_op_write(op));
+		if (mmap_read_lock_killable(ctx->mm)) {
+			srcu_read_unlock(&kvm->srcu, idx);
+			goto out_cancel;
+		}
+		for (i = 0, pos = 0; i < n; i++) {
+			errs[i] = bpfpoke_op_pin(ctx, &op[i], chunks + pos);
+			pos += bpfpoke_op_chunks(&op[i]);
+		}
+		mmap_read_unlock(ctx->mm);
+
+		for (i = 0, pos = 0; i < n; i++) {
+			bool write = bpfpoke_op_write(&op[i]);
+			size_t nr = bpfpoke_op_chunks(&op[i]);
+
+			err = errs[i];
+			if (!err && write && op[i].len > BPFPOKE_STAGE_LEN)
+				err = bpfpoke_op_check_buf(&op[i]);
+			if (!errs[i]) {
+				if (!err)
+					err = bpfpoke_op_execute(&op[i], chunks + pos);
+				bpfpoke_chunks_release(chunks + pos, nr, write);
+			}
+			bpfpoke_op_done(&op[i], err);
+			pos += nr;
 		}
 		srcu_read_unlock(&kvm->srcu, idx);
-
-		bpfpoke_op_done(op, err);
+		cond_resched();
 	}
 	return 0;
+
+out_cancel:
+	for (i = first; i < nr_ops; i++)
+		ops[i].result = -ECANCELED;
+	return -EINTR;
 }
 
 /*
- * With ALL_OR_NOTHING: resolve every op, then copy every op.  The copy
- * phase does not look at signals: it is bounded by max_batch_len, and
- * stopping it would leave the batch half done, which is what the flag
- * exists to prevent.
+ * With ALL_OR_NOTHING: pin every op (in groups, as above, but under one
+ * kvm->srcu section so that the memslots cannot change), check every
+ * buffer, and only then copy every op.  The copy phase does not look at
+ * signals: it is bounded by max_batch_len, and stopping it would leave
+ * the batch half done, which is what the flag exists to prevent.
  */
 static long bpfpoke_run_all(struct bpfpoke_ctx *ctx, struct bpfpoke_op *ops,
 			    u32 nr_ops, struct bpfpoke_chunk *chunks)
 {
 	struct kvm *kvm = ctx->kvm;
 	size_t pos = 0;
-	int err, idx;
+	int err = 0, idx;
 	long ret = 0;
-	u32 i, j;
+	u32 i, j, end;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	for (i = 0; i < nr_ops; i++) {
-		err = bpfpoke_op_resolve(ctx, &ops[i], chunks + pos);
-		if (err)
-			goto out_release;
-		pos += bpfpoke_op_chunks(&ops[i]);
+	for (i = 0; i < nr_ops && !err; ) {
+		if (mmap_read_lock_killable(ctx->mm)) {
+			err = -EINTR;
+			break;
+		}
+		for (end = min(nr_ops, i + BPFPOKE_GROUP_OPS); i < end; i++) {
+			err = bpfpoke_op_pin(ctx, &ops[i], chunks + pos);
+			if (err)
+				break;
+			pos += bpfpoke_op_chunks(&ops[i]);
+		}
+		mmap_read_unlock(ctx->mm);
 	}
+	for (j = 0; j < nr_ops && !err; j++) {
+		err = bpfpoke_op_check_buf(&ops[j]);
+		if (err)
+			i = j;
+	}
+	if (err)
+		goto out_release;
 
 	for (pos = 0, i = 0; i < nr_ops; i++) {
+		bool write = bpfpoke_op_write(&ops[i]);
+
 		err = bpfpoke_op_execute(&ops[i], chunks + pos);
 		bpfpoke_op_done(&ops[i], err);
 		if (err && !ret)
 			ret = err;
 		bpfpoke_chunks_release(chunks + pos, bpfpoke_op_chunks(&ops[i]),
-				       bpfpoke_op_write(&ops[i]));
+				       write);
 		pos += bpfpoke_op_chunks(&ops[i]);
 	}
 	srcu_read_unlock(&kvm->srcu, idx);
 	return ret;
 
 out_release:
-	/* Ops 0..i-1 resolved and hold pins; nothing was copied. */
+	/* The ops before op i hold pins (all of them, if a buffer failed). */
 	bpfpoke_chunks_release(chunks, pos, false);
 	srcu_read_unlock(&kvm->srcu, idx);
 	for (j = 0; j < nr_ops; j++)
@@ -448,16 +520,16 @@ static int bpfpoke_check_op(const struct bpfpoke_op *op)
 }
 
 /*
- * Check every op before anything moves, and size the chunk array: one
- * op's worth without ALL_OR_NOTHING, the whole batch's with it.  Both are
- * bounded by the API limits (at most max_batch_len / PAGE_SIZE + 2 *
- * max_ops chunks), never by unchecked user sizes.  On error, *@bad is the
- * op at fault.
+ * Check every op before anything moves, and size the chunk array for the
+ * most ops pinned at once: a group of @group ops, or the whole batch with
+ * ALL_OR_NOTHING (@group == @nr_ops).  Bounded by the API limits (at most
+ * max_batch_len / PAGE_SIZE + 2 * max_ops chunks), never by unchecked
+ * user sizes.  On error, *@bad is the op at fault.
  */
 static int bpfpoke_check_ops(const struct bpfpoke_op *ops, u32 nr_ops,
-			     bool all, size_t *nr_chunks, u32 *bad)
+			     u32 group, size_t *nr_chunks, u32 *bad)
 {
-	size_t most = 0, total = 0;
+	size_t most = 0, sum = 0;
 	u64 batch_len = 0;
 	int err;
 	u32 i;
@@ -471,10 +543,12 @@ static int bpfpoke_check_ops(const struct bpfpoke_op *ops, u32 nr_ops,
 			err = -E2BIG;
 			goto out_bad;
 		}
-		most = max(most, bpfpoke_op_chunks(&ops[i]));
-		total += bpfpoke_op_chunks(&ops[i]);
+		if (i % group == 0)
+			sum = 0;
+		sum += bpfpoke_op_chunks(&ops[i]);
+		most = max(most, sum);
 	}
-	*nr_chunks = all ? total : most;
+	*nr_chunks = most;
 	return 0;
 
 out_bad:
@@ -517,9 +591,9 @@ long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp)
 	struct bpfpoke_op *ops;
 	struct bpfpoke_ctx ctx;
 	size_t nr_chunks;
+	u32 bad, group;
 	long ret;
 	bool all;
-	u32 bad;
 
 	ctx.kvm = bpfpoke_file_kvm(bf);
 	if (!ctx.kvm)
@@ -541,7 +615,13 @@ long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp)
 	}
 
 	/* From here on every op's result goes back to the caller. */
-	ret = bpfpoke_check_ops(ops, args.nr_ops, all, &nr_chunks, &bad);
+	if (all)
+		group = args.nr_ops;
+	else if (args.flags & BPFPOKE_ACCESS_VIRT)
+		group = 1;
+	else
+		group = BPFPOKE_GROUP_OPS;
+	ret = bpfpoke_check_ops(ops, args.nr_ops, group, &nr_chunks, &bad);
 	if (ret) {
 		bpfpoke_set_results(ops, args.nr_ops, -ECANCELED);
 		ops[bad].result = ret;

@@ -109,7 +109,6 @@ static const struct file_operations bpfpoke_fops = {
 	.release = bpfpoke_release,
 	.unlocked_ioctl = bpfpoke_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice bpfpoke_misc = {

@@ -37,6 +37,7 @@ fi
 vm_tests=$(pick "$build"/vm-tests/*)
 case "$mode" in
 shell|demo) vm_tests=$(filter= pick "$build"/vm-tests/*) ;;
+bench) vm_tests=$(pick "$build"/vm-bench/*) ;;
 esac
 
 need_vm=0
@@ -58,6 +59,14 @@ fi
 
 if [ "$mode" = demo ]; then
 	cat "$out/results.txt"
+fi
+if [ "$mode" = bench ]; then
+	# Benchmarks print tables, not TAP: show them, fail on a failed one.
+	awk '/^BPFPOKE-BEGIN/ { on = 1; next }
+	     /^BPFPOKE-END/ { on = 0; if ($3 != 0) { bad = 1; print "bench " $2 " failed: exit " $3 } next }
+	     on { print }
+	     END { exit bad }' "$out/results.txt"
+	exit $?
 fi
 cat "$out/host.txt" "$out/results.txt" |
 	awk -v need_done=$need_vm -f "$here/tap-summary.awk" | tee "$out/summary.txt"

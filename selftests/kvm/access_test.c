@@ -586,6 +586,31 @@ TEST_F(access, bad_user_buffers)
 	EXPECT_EQ(-EFAULT, ops[0].result);
 	EXPECT_EQ(0, *(uint64_t *)vm_gpa_hva(self->vm, gpa));
 	munmap(gone, 4096);
+
+	/*
+	 * A buffer that runs into an unmapped page: small (staged) and large
+	 * writes both fail whole, and the guest keeps its old bytes.
+	 */
+	{
+		uint8_t *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint8_t *g = vm_gpa_hva(self->vm, gpa);
+		unsigned int len;
+
+		ASSERT_NE(MAP_FAILED, two);
+		memset(two, 0x77, 8192);
+		ASSERT_EQ(0, munmap(two + 4096, 4096));
+		memset(g, 0x11, 4096);
+		for (len = 8; len <= 2048; len *= 16) {
+			ops[0] = bpfpoke_op(gpa, two + 4096 - len / 2, len,
+					    BPFPOKE_OP_WRITE);
+			ASSERT_EQ(0, bpfpoke_access(self->dev, ops, 1, 0, 0, 0, &done));
+			EXPECT_EQ(-EFAULT, ops[0].result) TH_LOG("len %u", len);
+			EXPECT_EQ(0x11, g[0]) TH_LOG("len %u: half written", len);
+			EXPECT_EQ(0x11, g[len / 2 - 1]);
+		}
+		munmap(two, 4096);
+	}
 	(void)v;
 }
 

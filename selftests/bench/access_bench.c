@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scattered 4-byte writes into a KVM guest's memory from a process that is
+ * not its VMM, three ways, in one run against one VMM:
+ *
+ *  - BPFPOKE_ACCESS batches (the module marks KVM's dirty log);
+ *  - process_vm_writev() with one iovec per write, IOV_MAX per call;
+ *  - pwrite() on /proc/PID/mem, one call per write.
+ *
+ * Prints ns per write for batches of 1, 64 and 4096, medians of several
+ * rounds, and each baseline's ratio to BPFPOKE_ACCESS.  Not a test: the
+ * figures depend on the machine, and under TCG on the emulator.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "bpfpoke_util.h"
+
+#define GUEST_MEM	(256ULL << 20)
+#define SLOT		1
+#define SLOT_GPA	0x100000000ULL
+#define NR_TARGETS	4096
+#define WRITES		16384	/* per round and method */
+#define ROUNDS		5
+
+struct vmm_info {
+	int vm_fd;
+	uint64_t hva;
+};
+
+static pid_t vmm_pid;
+
+/* The VMM: a VM with a dirty-logged slot, all of it faulted in. */
+static void vmm(int fd)
+{
+	struct kvm_vm *vm = vm_create(NULL);
+	struct vmm_info info;
+	void *mem;
+
+	mem = vm_add_slot(vm, SLOT, SLOT_GPA, GUEST_MEM, KVM_MEM_LOG_DIRTY_PAGES);
+	memset(mem, 0, GUEST_MEM);
+	info.vm_fd = vm->vm_fd;
+	info.hva = (uint64_t)(uintptr_t)mem;
+	if (write(fd, &info, sizeof(info)) != sizeof(info))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t offsets[NR_TARGETS];
+static uint32_t values[NR_TARGETS];
+
+static void by_access(int dev, unsigned int batch)
+{
+	static struct bpfpoke_op ops[NR_TARGETS];
+	struct bpfpoke_access a;
+	unsigned int i, w;
+
+	for (w = 0; w < WRITES; w += batch) {
+		for (i = 0; i < batch; i++) {
+			unsigned int t = (w + i) % NR_TARGETS;
+
+			ops[i].addr = SLOT_GPA + offsets[t];
+			ops[i].buf = (uint64_t)(uintptr_t)&values[t];
+			ops[i].len = 4;
+			ops[i].flags = BPFPOKE_OP_WRITE;
+		}
+		memset(&a, 0, sizeof(a));
+		a.ops = (uint64_t)(uintptr_t)ops;
+		a.nr_ops = batch;
+		if (ioctl(dev, BPFPOKE_ACCESS, &a) || a.nr_done != batch)
+			err(1, "BPFPOKE_ACCESS");
+	}
+}
+
+static void by_process_vm_writev(uint64_t hva, unsigned int batch)
+{
+	static struct iovec local[NR_TARGETS], remote[NR_TARGETS];
+	unsigned int i, w, done, n;
+	ssize_t ret;
+
+	for (w = 0; w < WRITES; w += batch) {
+		for (i = 0; i < batch; i++) {
+			unsigned int t = (w + i) % NR_TARGETS;
+
+			local[i].iov_base = &values[t];
+			local[i].iov_len = 4;
+			remote[i].iov_base = (void *)(uintptr_t)(hva + offsets[t]);
+			remote[i].iov_len = 4;
+		}
+		for (done = 0; done < batch; done += n) {
+			n = batch - done < IOV_MAX ? batch - done : IOV_MAX;
+			ret = process_vm_writev(vmm_pid, local + done, n,
+						remote + done, n, 0);
+			if (ret != (ssize_t)n * 4)
+				err(1, "process_vm_writev");
+		}
+	}
+}
+
+static void by_proc_mem(int mem_fd, uint64_t hva)
+{
+	unsigned int w;
+
+	for (w = 0; w < WRITES; w++) {
+		unsigned int t = w % NR_TARGETS;
+
+		if (pwrite(mem_fd, &values[t], 4, hva + offsets[t]) != 4)
+			err(1, "pwrite /proc/PID/mem");
+	}
+}
+
+int main(void)
+{
+	static const unsigned int batches[] = { 1, 64, 4096 };
+	uint64_t t[3][3][ROUNDS], med[3][3];
+	int pipefd[2], pidfd, vm_fd, dev, mem_fd;
+	struct vmm_info info;
+	unsigned int b, m, r, i;
+	char path[64];
+
+	if (access("/dev/kvm", R_OK | W_OK) || access("/dev/bpfpoke", F_OK)) {
+		printf("# access_bench: needs /dev/kvm and bpfpoke.ko\n");
+		return 4;
+	}
+	if (pipe(pipefd))
+		err(1, "pipe");
+	vmm_pid = fork();
+	if (vmm_pid < 0)
+		err(1, "fork");
+	if (!vmm_pid)
+		vmm(pipefd[1]);
+	if (read(pipefd[0], &info, sizeof(info)) != sizeof(info))
+		errx(1, "the VMM did not start");
+
+	pidfd = pidfd_open_(vmm_pid);
+	vm_fd = pidfd_getfd_(pidfd, info.vm_fd);
+	if (vm_fd < 0)
+		err(1, "pidfd_getfd");
+	dev = bpfpoke_open_attached(vm_fd);
+	snprintf(path, sizeof(path), "/proc/%d/mem", vmm_pid);
+	mem_fd = open(path, O_RDWR);
+	if (mem_fd < 0)
+		err(1, "open %s", path);
+
+	/* Distinct pages, random order, a random aligned spot in each. */
+	srand(42);
+	for (i = 0; i < NR_TARGETS; i++) {
+		offsets[i] = (uint64_t)i * (GUEST_MEM / NR_TARGETS) +
+			     4 * (rand() % 1024);
+		values[i] = rand();
+	}
+	for (i = NR_TARGETS - 1; i > 0; i--) {
+		unsigned int j = rand() % (i + 1);
+		uint64_t o = offsets[i];
+
+		offsets[i] = offsets[j];
+		offsets[j] = o;
+	}
+
+	for (r = 0; r < ROUNDS; r++) {
+		for (b = 0; b < 3; b++) {
+			uint64_t t0 = now_ns();
+
+			by_access(dev, batches[b]);
+			t[0][b][r] = now_ns() - t0;
+			t0 = now_ns();
+			by_process_vm_writev(info.hva, batches[b]);
+			t[1][b][r] = now_ns() - t0;
+			t0 = now_ns();
+			by_proc_mem(mem_fd, info.hva);
+			t[2][b][r] = now_ns() - t0;
+		}
+	}
+	for (m = 0; m < 3; m++)
+		for (b = 0; b < 3; b++) {
+			qsort(t[m][b], ROUNDS, sizeof(uint64_t), cmp_u64);
+			med[m][b] = t[m][b][ROUNDS / 2];
+		}
+
+	printf("access_bench: scattered 4-byte writes, %u writes over %u pages of a %llu MiB dirty-logged slot, median of %u rounds, ns/write\n",
+	       WRITES, NR_TARGETS, GUEST_MEM >> 20, ROUNDS);
+	printf("%-6s %16s %18s %14s %12s %12s\n", "batch", "BPFPOKE_ACCESS",
+	       "process_vm_writev", "/proc/PID/mem", "pvw/access", "mem/access");
+	for (b = 0; b < 3; b++) {
+		double a = (double)med[0][b] / WRITES;
+		double p = (double)med[1][b] / WRITES;
+		double f = (double)med[2][b] / WRITES;
+
+		printf("%-6u %16.0f %18.0f %14.0f %12.2f %12.2f\n", batches[b],
+		       a, p, f, p / a, f / a);
+	}
+
+	kill(vmm_pid, SIGKILL);
+	waitpid(vmm_pid, NULL, 0);
+	return 0;
+}
