@@ -10,6 +10,7 @@
 #   make lint          checkpatch --strict and sparse on kmod/
 #   make demo          the main job on the built-in demo
 #   make bench         benchmarks (ratios against baselines in one run)
+#   make fuzz          libFuzzer targets, FUZZ_TIME=seconds each (60)
 #   make clean
 #
 # KVER picks an installed kernel (default: the newest Debian one with image,
@@ -33,10 +34,10 @@ LSRC_FILES := tools/testing/selftests/kselftest.h \
 
 SUBMAKE := $(MAKE) --no-print-directory
 
-.PHONY: all deps module agent selftests check check-run vmshell lint demo \
-	bench clean
+.PHONY: all deps module agent guest selftests check check-run vmshell lint demo \
+	bench fuzz clean
 
-all: module agent selftests
+all: module agent guest selftests
 
 deps:
 	@scripts/deps.sh
@@ -47,6 +48,9 @@ module:
 agent:
 	$(SUBMAKE) -C agent BUILD=$(BUILD)/agent
 
+guest:
+	$(SUBMAKE) -C guest BUILD=$(BUILD)/guest
+
 $(LSRC_STAMP):
 	@test -n "$(LINUX_SOURCE_TAR)" || \
 		{ echo "linux-source is not installed: run 'make deps'" >&2; exit 1; }
@@ -55,9 +59,10 @@ $(LSRC_STAMP):
 		$(addprefix $(notdir $(LINUX_SOURCE_TAR:.tar.xz=))/,$(LSRC_FILES))
 	@touch $@
 
-selftests: $(LSRC_STAMP)
+selftests: $(LSRC_STAMP) agent
 	$(SUBMAKE) -C selftests BUILD=$(BUILD) KSFT_INC=$(KSFT_INC)
 	$(SUBMAKE) -C selftests/host KSFT_INC=$(KSFT_INC) OUTPUT=$(BUILD)/host-tests all
+	$(SUBMAKE) -C selftests/fuzz BUILD=$(BUILD)/fuzz all seeds
 
 # check installs what it needs first, then builds and runs in a new make so
 # that KVER is computed after the kernel packages exist.
@@ -82,6 +87,11 @@ demo: deps
 bench: deps
 	@$(SUBMAKE) all
 	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)" bench
+
+FUZZ_TIME ?= 60
+fuzz: deps
+	@$(SUBMAKE) selftests
+	$(SUBMAKE) -C selftests/fuzz BUILD=$(BUILD)/fuzz run FUZZ_TIME=$(FUZZ_TIME)
 
 clean:
 	-$(SUBMAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

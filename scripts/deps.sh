@@ -26,7 +26,8 @@ kmod			modinfo for module dependencies
 libbpf-dev		libbpfpoke: BTF parsing
 libelf-dev		libbpfpoke: vmlinux ELF symbols
 zlib1g-dev		libelf and libbpf static links
-clang			BPF objects for tests and the demo
+clang			BPF objects for tests and the demo; libFuzzer targets
+libclang-rt-14-dev	libFuzzer and sanitizer runtimes for clang
 llvm			llvm-strip for BPF skeletons
 bpftool			skeletons; checks inside the guest
 "

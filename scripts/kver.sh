@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Print the kernel version the build and the harness use: $KVER if set,
-# else the newest installed Debian kernel that has its image, its modules
-# (with kvm-amd) and its headers.  The running kernel does not matter: the
-# harness boots the chosen kernel under QEMU.
+# else the newest installed Debian 12 kernel (the 6.1 series of
+# linux-image-amd64) that has its image, its modules (with kvm-amd) and its
+# headers, else the newest other one that has them.  Other kernels, such as
+# 6.12 from bookworm-backports, are used when asked for with KVER=.  The
+# running kernel does not matter: the harness boots the chosen kernel
+# under QEMU.
 set -eu
 
 usable() {
@@ -22,13 +25,15 @@ if [ -n "${KVER:-}" ]; then
 	exit 0
 fi
 
-best=
+: "${BPFPOKE_KERNEL_SERIES:=6.1.}"
+all=
 for img in /boot/vmlinuz-*; do
 	[ -e "$img" ] || continue
 	v=${img#/boot/vmlinuz-}
-	usable "$v" && best="$best $v"
+	usable "$v" && all="$all $v"
 done
-best=$(printf '%s\n' $best | sort -V | tail -n 1)
+best=$(printf '%s\n' $all | awk -v p="$BPFPOKE_KERNEL_SERIES" 'index($0, p) == 1' | sort -V | tail -n 1)
+[ -n "$best" ] || best=$(printf '%s\n' $all | sort -V | tail -n 1)
 if [ -z "$best" ]; then
 	echo "kver: no usable kernel (image + modules + headers) installed: run 'make deps' or apt-get install linux-image-amd64 linux-headers-amd64" >&2
 	exit 1

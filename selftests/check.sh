@@ -25,26 +25,48 @@ pick() {
 
 # Host tests (ASan/UBSan builds), framed like the L1 ones.
 if [ -z "$mode" ]; then
-	for t in $(pick "$build"/host-tests/* "$here"/host/*.sh); do
+	# guest/run_*_test.sh boot guests under QEMU TCG (no KVM needed).
+	for t in $(pick "$build"/host-tests/* "$here"/host/*.sh \
+			"$here"/guest/run_*_test.sh); do
 		name=$(basename "$t")
 		echo "BPFPOKE-BEGIN $name"
 		rc=0
-		timeout -s KILL 300 "$t" < /dev/null || rc=$?
+		BPFPOKE_BUILD=$build KVER=$kver \
+			timeout -s KILL 300 "$t" < /dev/null || rc=$?
 		echo "BPFPOKE-END $name $rc"
 	done > "$out/host.txt" 2>&1
 fi
 
-vm_tests=$(pick "$build"/vm-tests/*)
+vm_tests=$(pick "$build"/vm-tests/* "$here"/e2e/*_test.sh)
 case "$mode" in
-shell|demo) vm_tests=$(filter= pick "$build"/vm-tests/*) ;;
+shell|demo) vm_tests=$(filter= pick "$build"/vm-tests/* "$here"/e2e/*_test.sh) ;;
 bench) vm_tests=$(pick "$build"/vm-bench/*) ;;
+esac
+
+# End-to-end tests run QEMU-KVM inside L1 with a Debian L2 guest: they need
+# QEMU, its firmware, the L2 kernel and initramfs, and the host tools.
+payload=
+case " $(echo $vm_tests) " in
+*/e2e/*)
+	"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
+		--bin "$build/guest/bpfpoke-guest" \
+		--run "$here/e2e/l2-signal-guest.sh" \
+		"$kver" "$out/l2-signal.cpio.gz"
+	payload="--bin $(command -v qemu-system-x86_64)
+		--bin $build/e2e/signal_send
+		--file /boot/vmlinuz-$kver:/l2/vmlinuz
+		--file $out/l2-signal.cpio.gz:/l2/signal.cpio.gz
+		--file /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin
+		--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin
+		--file /usr/share/qemu/kvmvapic.bin:/usr/share/qemu/kvmvapic.bin"
+	;;
 esac
 
 need_vm=0
 if [ -n "$vm_tests" ]; then
 	need_vm=1
 	t0=$(date +%s.%N)
-	"$here/vm/mkinitramfs.sh" "$kver" "$module" "$out/l1.cpio.gz" $vm_tests
+	"$here/vm/mkinitramfs.sh" $payload "$kver" "$module" "$out/l1.cpio.gz" $vm_tests
 	if [ "$mode" = shell ]; then
 		exec "$here/vm/run.sh" "$kver" "$out/l1.cpio.gz" "$out" shell
 	fi

@@ -24,4 +24,17 @@ static inline int bpfpoke_err(int ret)
 	return ret;
 }
 
+/* BTF fields: field.c, shared with value.c and layout.c */
+struct btf;
+struct btf_type;
+int bpfpoke_map_value_check(const struct bpfpoke_map_value *mv, char *msg,
+			    size_t msg_size);
+int bpfpoke_field_fill(const struct btf *btf, __u32 decl_id,
+		       struct bpfpoke_field *f, char *msg, size_t msg_size);
+void bpfpoke_member_bits(const struct btf *btf, const struct btf_type *t,
+			 __u32 i, __u32 *bit_off, __u32 *bit_size);
+void bpfpoke_btf_type_name(const struct btf *btf, __u32 id, char *buf,
+			   size_t size);
+int bpfpoke_parse_num(const char *s, size_t len, bool *neg, __u64 *mag);
+
 #endif /* __BPFPOKE_INTERNAL_H */

@@ -96,7 +96,7 @@ TEST_F(access, running_guest_sees_write)
 	ASSERT_EQ(0, pthread_create(&thread, NULL, run_vcpu, &t));
 	usleep(20000);
 	v = 0xfeedface;
-	EXPECT_EQ(sizeof(v), bpfpoke_write_phys(self->dev, gpa, &v, sizeof(v)));
+	EXPECT_EQ(sizeof(v), poke_write_phys(self->dev, gpa, &v, sizeof(v)));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 60;
 	ret = pthread_timedjoin_np(thread, NULL, &ts);
@@ -132,7 +132,7 @@ TEST_F(access, host_reads_guest_writes)
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
 	memset(buf, 0, len);
-	EXPECT_EQ(len, bpfpoke_read_phys(self->dev, gpa, buf, len));
+	EXPECT_EQ(len, poke_read_phys(self->dev, gpa, buf, len));
 	for (i = 0; i < len; i++)
 		if (buf[i] != (uint8_t)(i * 7 + 3))
 			break;
@@ -152,11 +152,11 @@ TEST_F(access, crosses_memslots)
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = i + 1;
 	/* 32 bytes at the end of slot 1, 32 at the start of slot 2. */
-	EXPECT_EQ(sizeof(buf), bpfpoke_write_phys(self->dev, SLOT2_GPA - 32,
+	EXPECT_EQ(sizeof(buf), poke_write_phys(self->dev, SLOT2_GPA - 32,
 						  buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(s1 + 0x200000 - 32, buf, 32));
 	EXPECT_EQ(0, memcmp(s2, buf + 32, 32));
-	EXPECT_EQ(sizeof(back), bpfpoke_read_phys(self->dev, SLOT2_GPA - 32,
+	EXPECT_EQ(sizeof(back), poke_read_phys(self->dev, SLOT2_GPA - 32,
 						  back, sizeof(back)));
 	EXPECT_EQ(0, memcmp(back, buf, sizeof(buf)));
 }
@@ -198,13 +198,13 @@ TEST_F(access, readonly_slot_never_written)
 	REQUIRE(self);
 	ro = vm_add_slot(self->vm, 1, SLOT1_GPA, 0x200000, KVM_MEM_READONLY);
 	memset(ro, 0xab, 0x1000);
-	EXPECT_EQ(-EROFS, bpfpoke_write_phys(self->dev, SLOT1_GPA + 8, &v, 8));
+	EXPECT_EQ(-EROFS, poke_write_phys(self->dev, SLOT1_GPA + 8, &v, 8));
 	EXPECT_EQ(0xababababababababULL, *(uint64_t *)(ro + 8));
-	EXPECT_EQ(8, bpfpoke_read_phys(self->dev, SLOT1_GPA + 8, &back, 8));
+	EXPECT_EQ(8, poke_read_phys(self->dev, SLOT1_GPA + 8, &back, 8));
 	EXPECT_EQ(0xababababababababULL, back);
 	/* A write that starts writable and runs into the read-only slot. */
 	vm_add_slot(self->vm, 2, SLOT1_GPA - 0x200000, 0x200000, 0);
-	EXPECT_EQ(-EROFS, bpfpoke_write_phys(self->dev, SLOT1_GPA - 4, &v, 8));
+	EXPECT_EQ(-EROFS, poke_write_phys(self->dev, SLOT1_GPA - 4, &v, 8));
 	EXPECT_EQ(0xababababU, *(uint32_t *)ro);
 }
 
@@ -424,12 +424,12 @@ TEST_F(access, dirty_log)
 	ASSERT_EQ(0, ioctl(self->vm->vm_fd, KVM_GET_DIRTY_LOG, &log));
 
 	for (i = 0; i < sizeof(written) / sizeof(written[0]); i++)
-		EXPECT_EQ(8, bpfpoke_write_phys(self->dev, SLOT1_GPA +
+		EXPECT_EQ(8, poke_write_phys(self->dev, SLOT1_GPA +
 						written[i] * PAGE_SIZE_4K + 16,
 						&v, 8));
 	/* Reads dirty nothing; nor does a write that fails. */
 	for (i = 100; i < 110; i++)
-		EXPECT_EQ(8, bpfpoke_read_phys(self->dev, SLOT1_GPA +
+		EXPECT_EQ(8, poke_read_phys(self->dev, SLOT1_GPA +
 					       i * PAGE_SIZE_4K, &v, 8));
 
 	memset(bitmap, 0, sizeof(bitmap));
@@ -447,7 +447,7 @@ TEST_F(access, dirty_log)
 	EXPECT_EQ(sizeof(written) / sizeof(written[0]), n);
 
 	/* A write across a page boundary dirties both pages. */
-	EXPECT_EQ(8, bpfpoke_write_phys(self->dev, SLOT1_GPA + 300 * PAGE_SIZE_4K - 4,
+	EXPECT_EQ(8, poke_write_phys(self->dev, SLOT1_GPA + 300 * PAGE_SIZE_4K - 4,
 					&v, 8));
 	memset(bitmap, 0, sizeof(bitmap));
 	ASSERT_EQ(0, ioctl(self->vm->vm_fd, KVM_GET_DIRTY_LOG, &log));

@@ -302,16 +302,16 @@ TEST(vmm_exit_while_attached)
 	dev = bpfpoke_open_attached(vm_fd);
 	close(vm_fd);	/* the module holds its own reference */
 
-	EXPECT_EQ(sizeof(v), bpfpoke_write_phys(dev, 0x2000, &v, sizeof(v)));
+	EXPECT_EQ(sizeof(v), poke_write_phys(dev, 0x2000, &v, sizeof(v)));
 	v = 0;
-	EXPECT_EQ(sizeof(v), bpfpoke_read_phys(dev, 0x2000, &v, sizeof(v)));
+	EXPECT_EQ(sizeof(v), poke_read_phys(dev, 0x2000, &v, sizeof(v)));
 	EXPECT_EQ(42, v);
 
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 
-	EXPECT_EQ(-ESRCH, bpfpoke_read_phys(dev, 0x2000, &v, sizeof(v)));
-	EXPECT_EQ(-ESRCH, bpfpoke_write_phys(dev, 0x2000, &v, sizeof(v)));
+	EXPECT_EQ(-ESRCH, poke_read_phys(dev, 0x2000, &v, sizeof(v)));
+	EXPECT_EQ(-ESRCH, poke_write_phys(dev, 0x2000, &v, sizeof(v)));
 	memset(&r, 0, sizeof(r));
 	EXPECT_EQ(-1, ioctl(dev, BPFPOKE_GET_REGIONS, &r));
 	EXPECT_EQ(ESRCH, errno);

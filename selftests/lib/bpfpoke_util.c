@@ -90,13 +90,13 @@ static int64_t one(int dev, uint64_t gpa, void *buf, uint32_t len,
 	return ret ? -errno : op.result;
 }
 
-int64_t bpfpoke_write_phys(int dev, uint64_t gpa, const void *buf,
+int64_t poke_write_phys(int dev, uint64_t gpa, const void *buf,
 			   uint32_t len)
 {
 	return one(dev, gpa, (void *)buf, len, BPFPOKE_OP_WRITE);
 }
 
-int64_t bpfpoke_read_phys(int dev, uint64_t gpa, void *buf, uint32_t len)
+int64_t poke_read_phys(int dev, uint64_t gpa, void *buf, uint32_t len)
 {
 	return one(dev, gpa, buf, len, 0);
 }

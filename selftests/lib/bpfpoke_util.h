@@ -28,9 +28,9 @@ int bpfpoke_access(int dev, struct bpfpoke_op *ops, uint32_t nr,
 		   uint32_t flags, uint64_t root, uint32_t levels,
 		   uint32_t *nr_done);
 /* Single guest-physical write or read; returns the op's result. */
-int64_t bpfpoke_write_phys(int dev, uint64_t gpa, const void *buf,
+int64_t poke_write_phys(int dev, uint64_t gpa, const void *buf,
 			   uint32_t len);
-int64_t bpfpoke_read_phys(int dev, uint64_t gpa, void *buf, uint32_t len);
+int64_t poke_read_phys(int dev, uint64_t gpa, void *buf, uint32_t len);
 
 /* pidfd_open() and pidfd_getfd(): how an agent takes a VMM's VM fd. */
 int pidfd_open_(pid_t pid);

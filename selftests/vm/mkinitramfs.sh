@@ -1,13 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh KVER MODULE.ko OUT.cpio.gz TEST...
+# mkinitramfs.sh [--bin FILE]... [--file SRC:DST]... KVER MODULE.ko OUT.cpio.gz TEST...
 #
 # Packs the L1 initramfs: busybox-static, the kernel's kvm-amd with its
 # dependency closure (read from modinfo, not hard-coded), bpfpoke.ko and the
-# test programs with the shared libraries they link.
+# test programs with the shared libraries they link.  --bin adds a program
+# to /bin with its libraries, --file any file at DST: what the end-to-end
+# tests need to run QEMU (and a Debian L2 guest) inside L1.
 set -eu
 
+bins= files=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--bin) bins="$bins $2"; shift 2 ;;
+	--file) files="$files $2"; shift 2 ;;
+	*) break ;;
+	esac
+done
 kver=$1 bpfpoke_ko=$2 out=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +61,16 @@ copy_libs() {
 		cp -L "$lib" "$root$lib"
 	done
 }
+
+for b in $bins; do
+	cp "$b" "$root/bin/"
+	copy_libs "$b"
+done
+for f in $files; do
+	src=${f%%:*} dst=${f#*:}
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$src" "$root$dst"
+done
 
 : > "$root/tests/order"
 for t in "$@"; do

@@ -15,16 +15,19 @@ mkdir -p "$outdir"
 : "${BPFPOKE_VM_MEM:=2048}"
 : "${BPFPOKE_VM_TIMEOUT:=1500}"	# whole boot, seconds
 : "${BPFPOKE_TEST_TIMEOUT:=300}"	# each test program, seconds
-# Multi-threaded TCG does not keep instruction fetch coherent with
-# cross-CPU code patching (text_poke_bp int3 sequences): 6.12 L1 oopses
-# with "int3" in patched static-key sites under MTTCG.  One TCG thread
-# runs both vCPUs in turn and does not.
-: "${BPFPOKE_TCG_THREAD:=single}"
+# Multi-threaded TCG: a nested L2 guest needs both host cores to boot in
+# reasonable time.  QEMU 7.2's MTTCG can let a 6.12 L1 take an "Oops: int3"
+# in a patched static-key site (cross-vCPU code patching); one TCG thread
+# (BPFPOKE_TCG_THREAD=single) avoids that, but starves L2.
+: "${BPFPOKE_TCG_THREAD:=multi}"
 
 qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp 2
 	-m "$BPFPOKE_VM_MEM" -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
 	-display none -no-reboot -nodefaults -no-user-config)
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 bpfpoke.timeout=$BPFPOKE_TEST_TIMEOUT"
+
+. "$(dirname "$0")/../qemu-lock.sh"
+qemu_lock
 
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -append "$append bpfpoke.shell=1" \

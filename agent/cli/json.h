@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A small streaming JSON writer for the CLI's -j/--json output. */
+#ifndef __BPFPOKE_CLI_JSON_H
+#define __BPFPOKE_CLI_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+struct json;
+
+struct json *json_new(FILE *f, bool pretty);
+/* Ends the line and frees; @j may be NULL. */
+void json_destroy(struct json *j);
+
+void json_start_object(struct json *j);
+void json_end_object(struct json *j);
+void json_start_array(struct json *j);
+void json_end_array(struct json *j);
+/* The name of the next member of an object. */
+void json_name(struct json *j, const char *name);
+
+void json_string(struct json *j, const char *s);
+void json_uint(struct json *j, __u64 v);
+void json_int(struct json *j, __s64 v);
+void json_bool(struct json *j, bool v);
+/* "0x..." as a string: JSON numbers lose bits above 2^53. */
+void json_hex(struct json *j, __u64 v);
+
+/* name + value in one call */
+void json_string_field(struct json *j, const char *name, const char *s);
+void json_uint_field(struct json *j, const char *name, __u64 v);
+void json_bool_field(struct json *j, const char *name, bool v);
+void json_hex_field(struct json *j, const char *name, __u64 v);
+
+#endif /* __BPFPOKE_CLI_JSON_H */

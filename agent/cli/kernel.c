@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * bpfpoke kernel { show | help }: where the guest kernel is (KASLR), as
+ * found in guest memory.
+ */
+#include <stdio.h>
+
+#include "main.h"
+
+static int do_show(int argc, char **argv)
+{
+	const struct bpfpoke_mem_region *regions;
+	struct bpfpoke_kernel_info ki;
+	struct bpfpoke_session *s;
+	unsigned int nr, i;
+	int code = EXIT_FAIL;
+
+	(void)argv;
+	if (argc)
+		return p_err(EXIT_USAGE, "kernel show takes no arguments");
+	s = get_session(&code);
+	if (!s)
+		return code;
+	if (bpfpoke_session_kernel_info(s, &ki) ||
+	    bpfpoke_session_regions(s, &regions, &nr))
+		return p_err(EXIT_FAIL, "no kernel information");
+
+	if (json_output) {
+		json_start_object(json);
+		json_string_field(json, "banner", ki.banner);
+		json_hex_field(json, "text", ki.text_kva);
+		json_hex_field(json, "text_gpa", ki.text_gpa);
+		json_hex_field(json, "kaslr_offset", ki.kaslr_offset);
+		json_uint_field(json, "levels", ki.levels);
+		json_hex_field(json, "page_offset_base", ki.page_offset_base);
+		json_hex_field(json, "vmalloc_base", ki.vmalloc_base);
+		json_hex_field(json, "vmemmap_base", ki.vmemmap_base);
+		json_hex_field(json, "phys_base", ki.phys_base);
+		json_hex_field(json, "init_top_pgt_gpa", ki.top_pgt_gpa);
+		json_name(json, "regions");
+		json_start_array(json);
+		for (i = 0; i < nr; i++) {
+			json_start_object(json);
+			json_hex_field(json, "gpa", regions[i].gpa);
+			json_hex_field(json, "size", regions[i].size);
+			json_bool_field(json, "readonly",
+					regions[i].flags & BPFPOKE_MEM_REGION_READONLY);
+			json_end_object(json);
+		}
+		json_end_array(json);
+		json_end_object(json);
+		return 0;
+	}
+	printf("%s\n", ki.banner);
+	printf("_text 0x%llx  gpa 0x%llx  kaslr_offset 0x%llx\n",
+	       (unsigned long long)ki.text_kva, (unsigned long long)ki.text_gpa,
+	       (unsigned long long)ki.kaslr_offset);
+	printf("paging %u-level  init_top_pgt gpa 0x%llx\n", ki.levels,
+	       (unsigned long long)ki.top_pgt_gpa);
+	printf("page_offset_base 0x%llx  vmalloc_base 0x%llx  vmemmap_base 0x%llx  phys_base 0x%llx\n",
+	       (unsigned long long)ki.page_offset_base,
+	       (unsigned long long)ki.vmalloc_base,
+	       (unsigned long long)ki.vmemmap_base,
+	       (unsigned long long)ki.phys_base);
+	for (i = 0; i < nr; i++)
+		printf("ram 0x%llx-0x%llx%s\n",
+		       (unsigned long long)regions[i].gpa,
+		       (unsigned long long)(regions[i].gpa + regions[i].size - 1),
+		       regions[i].flags & BPFPOKE_MEM_REGION_READONLY ? " ro" : "");
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_start_object(json);
+		json_end_object(json);
+		return 0;
+	}
+	fprintf(stderr,
+		"Usage: %1$s [GUEST KERNEL] kernel { show }\n"
+		"       %1$s kernel help\n"
+		"\n"
+		"show: the guest kernel as found in guest memory: banner, _text, KASLR\n"
+		"      offset, paging levels, randomized bases, RAM regions.\n",
+		bin_name);
+	return 0;
+}
+
+static const struct cmd kernel_cmds[] = {
+	{ "show", do_show },
+	{ "help", do_help },
+	{ 0 }
+};
+
+int do_kernel(int argc, char **argv)
+{
+	return cmd_select(kernel_cmds, argc, argv, do_help);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The bpfpoke CLI: shared state and helpers of the subcommand files
+ * (map.c, kernel.c, ...), bpftool style.
+ */
+#ifndef __BPFPOKE_CLI_MAIN_H
+#define __BPFPOKE_CLI_MAIN_H
+
+#include <stdbool.h>
+
+#include "bpfpoke.h"
+#include "json.h"
+
+/*
+ * Exit codes: which stage failed.  Documented in `bpfpoke help` and
+ * README.md; scripts depend on them.
+ */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* the command failed: no such map, ... */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_KERNEL_DESC = 3,	/* vmlinux, BTF or symbols unusable */
+	EXIT_GUEST_MEM = 4,	/* guest memory unavailable */
+	EXIT_GUEST_KERNEL = 5,	/* no matching kernel in guest memory */
+	EXIT_MAPS = 6,		/* the guest's map table unreadable */
+};
+
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+};
+
+extern const char *bin_name;
+extern bool json_output;
+/* The JSON writer of -j/--json, NULL otherwise. */
+extern struct json *json;
+
+/* Run the entry of @cmds that @argv[0] is a prefix of; help if none. */
+int cmd_select(const struct cmd *cmds, int argc, char **argv,
+	       int (*help)(int argc, char **argv));
+bool is_prefix(const char *pfx, const char *str);
+
+/* An error: to stderr, or {"error": "..."} with --json.  Returns @code. */
+__attribute__((format(printf, 2, 3)))
+int p_err(int code, const char *fmt, ...);
+
+/*
+ * The session of the global options, opened, attached and loaded on the
+ * first call.  On failure: NULL, with the error reported and *@code set
+ * to the stage's exit code.
+ */
+struct bpfpoke_session *get_session(int *code);
+
+/* Subcommands */
+int do_map(int argc, char **argv);
+int do_kernel(int argc, char **argv);
+
+#endif /* __BPFPOKE_CLI_MAIN_H */

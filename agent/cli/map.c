@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * bpfpoke map { list | dump | help }: the guest's BPF maps, as bpftool
+ * shows its own.  `show`, `read` and `write` (field resolution and the
+ * write path) plug into map_cmds[] and the top-level table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <bpf/btf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "main.h"
+
+/* The map table, or NULL with *@code set. */
+static int get_maps(struct bpfpoke_session **sp,
+		    const struct bpfpoke_map_info **maps, size_t *nr)
+{
+	int code = EXIT_FAIL;
+
+	*sp = get_session(&code);
+	if (!*sp)
+		return code;
+	if (bpfpoke_maps(*sp, maps, nr))
+		return p_err(EXIT_MAPS, "cannot walk the guest's map table: %s",
+			     strerror(errno));
+	return 0;
+}
+
+static void show_map_json(struct bpfpoke_session *s,
+			  const struct bpfpoke_map_info *m)
+{
+	const char *type = bpfpoke_map_type_str(s, m->type);
+
+	json_start_object(json);
+	json_uint_field(json, "id", m->id);
+	json_name(json, "type");
+	if (type)
+		json_string(json, type);
+	else
+		json_uint(json, m->type);
+	json_string_field(json, "name", m->name);
+	json_uint_field(json, "flags", m->map_flags);
+	json_uint_field(json, "bytes_key", m->key_size);
+	json_uint_field(json, "bytes_value", m->value_size);
+	json_uint_field(json, "max_entries", m->max_entries);
+	json_uint_field(json, "frozen", m->frozen);
+	if (m->btf_id)
+		json_uint_field(json, "btf_id", m->btf_id);
+	json_end_object(json);
+}
+
+static void show_map_plain(struct bpfpoke_session *s,
+			   const struct bpfpoke_map_info *m)
+{
+	const char *type = bpfpoke_map_type_str(s, m->type);
+
+	printf("%u: ", m->id);
+	if (type)
+		printf("%s  ", type);
+	else
+		printf("type %u  ", m->type);
+	if (*m->name)
+		printf("name %s  ", m->name);
+	printf("flags 0x%x\n", m->map_flags);
+	printf("\tkey %uB  value %uB  max_entries %u", m->key_size,
+	       m->value_size, m->max_entries);
+	if (m->frozen)
+		printf("  frozen");
+	printf("\n");
+	if (m->btf_id)
+		printf("\tbtf_id %u\n", m->btf_id);
+}
+
+static int do_list(int argc, char **argv)
+{
+	const struct bpfpoke_map_info *maps;
+	struct bpfpoke_session *s = NULL;
+	size_t nr, i;
+	int err;
+
+	(void)argv;
+	if (argc)
+		return p_err(EXIT_USAGE, "map list takes no arguments");
+	err = get_maps(&s, &maps, &nr);
+	if (err)
+		return err;
+	if (json_output)
+		json_start_array(json);
+	for (i = 0; i < nr; i++) {
+		if (json_output)
+			show_map_json(s, &maps[i]);
+		else
+			show_map_plain(s, &maps[i]);
+	}
+	if (json_output)
+		json_end_array(json);
+	return 0;
+}
+
+/* MAP := { id MAP_ID | name MAP_NAME }; a name must be unique. */
+static int parse_map(int *argc, char ***argv, struct bpfpoke_session **sp,
+		     const struct bpfpoke_map_info **out)
+{
+	const struct bpfpoke_map_info *maps, *found = NULL;
+	const char *what, *arg;
+	unsigned long id = 0;
+	size_t nr, i;
+	char *end;
+	int err;
+
+	if (*argc < 2)
+		return p_err(EXIT_USAGE, "expected 'id MAP_ID' or 'name MAP_NAME'");
+	what = (*argv)[0];
+	arg = (*argv)[1];
+	if (is_prefix(what, "id")) {
+		errno = 0;
+		id = strtoul(arg, &end, 0);
+		if (errno || *end || end == arg || id > 0xffffffffUL)
+			return p_err(EXIT_USAGE, "bad map id '%s'", arg);
+	} else if (!is_prefix(what, "name")) {
+		return p_err(EXIT_USAGE, "expected 'id' or 'name', got '%s'", what);
+	}
+	err = get_maps(sp, &maps, &nr);
+	if (err)
+		return err;
+	for (i = 0; i < nr; i++) {
+		if (is_prefix(what, "id") ? maps[i].id != id :
+					    strcmp(maps[i].name, arg))
+			continue;
+		if (found)
+			return p_err(EXIT_FAIL, "several maps are named '%s' (ids %u and %u): use 'id'",
+				     arg, found->id, maps[i].id);
+		found = &maps[i];
+	}
+	if (!found)
+		return p_err(EXIT_FAIL, "no map with %s '%s'", what, arg);
+	*argc -= 2;
+	*argv += 2;
+	*out = found;
+	return 0;
+}
+
+static void dump_bytes(const char *name, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (json_output) {
+		json_name(json, name);
+		json_start_array(json);
+		for (i = 0; i < n; i++) {
+			char b[8];
+
+			snprintf(b, sizeof(b), "0x%02x", p[i]);
+			json_string(json, b);
+		}
+		json_end_array(json);
+		return;
+	}
+	printf("%s:", name);
+	for (i = 0; i < n; i++)
+		printf("%s%02x", i && !(i % 16) ? "\n    " : " ", p[i]);
+}
+
+/* The raw values of an array map, one key after the other. */
+static int do_dump(int argc, char **argv)
+{
+	const struct bpfpoke_map_info *m = NULL;
+	struct bpfpoke_session *s = NULL;
+	unsigned char *val;
+	__u32 key;
+	int err;
+
+	err = parse_map(&argc, &argv, &s, &m);
+	if (err)
+		return err;
+	if (argc)
+		return p_err(EXIT_USAGE, "unexpected '%s'", argv[0]);
+	if (!m->value_kva)
+		return p_err(EXIT_FAIL, "map %u is not an array map: only their values are dumped",
+			     m->id);
+	val = malloc(m->value_size ? m->value_size : 1);
+	if (!val)
+		return p_err(EXIT_FAIL, "out of memory");
+	if (json_output)
+		json_start_array(json);
+	for (key = 0; key < m->max_entries; key++) {
+		if (m->value_size &&
+		    bpfpoke_map_value_read(s, m, key, 0, val, m->value_size)) {
+			err = p_err(EXIT_FAIL, "map %u key %u: cannot read the value: %s",
+				    m->id, key, strerror(errno));
+			break;
+		}
+		if (json_output)
+			json_start_object(json);
+		dump_bytes("key", (const unsigned char *)&key, sizeof(key));
+		if (!json_output)
+			printf("  ");
+		dump_bytes("value", val, m->value_size);
+		if (json_output)
+			json_end_object(json);
+		else
+			printf("\n");
+	}
+	if (json_output && !err)
+		json_end_array(json);
+	free(val);
+	return err;
+}
+
+/* The map's program BTF, read from the guest, to a file. */
+static int do_btf(int argc, char **argv)
+{
+	const struct bpfpoke_map_info *m = NULL;
+	struct bpfpoke_session *s = NULL;
+	const void *raw;
+	struct btf *btf;
+	__u32 size;
+	FILE *f;
+	int err;
+
+	err = parse_map(&argc, &argv, &s, &m);
+	if (err)
+		return err;
+	if (argc != 2 || !is_prefix(argv[0], "file"))
+		return p_err(EXIT_USAGE, "expected 'file PATH'");
+	btf = bpfpoke_map_btf(s, m);
+	if (!btf)
+		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
+			     strerror(errno));
+	raw = btf__raw_data(btf, &size);
+	f = raw ? fopen(argv[1], "we") : NULL;
+	if (!f || fwrite(raw, 1, size, f) != size) {
+		err = p_err(EXIT_FAIL, "cannot write %s: %s", argv[1],
+			    strerror(errno));
+		if (f)
+			fclose(f);
+		btf__free(btf);
+		return err;
+	}
+	if (fclose(f))
+		err = p_err(EXIT_FAIL, "cannot write %s: %s", argv[1],
+			    strerror(errno));
+	else if (json_output) {
+		json_start_object(json);
+		json_uint_field(json, "id", m->id);
+		json_uint_field(json, "btf_id", m->btf_id);
+		json_uint_field(json, "types", btf__type_cnt(btf) - 1);
+		json_uint_field(json, "bytes", size);
+		json_end_object(json);
+	} else {
+		printf("map %u: btf_id %u, %u types, %u bytes written to %s\n",
+		       m->id, m->btf_id, btf__type_cnt(btf) - 1, size, argv[1]);
+	}
+	btf__free(btf);
+	return err;
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_start_object(json);
+		json_end_object(json);
+		return 0;
+	}
+	fprintf(stderr,
+		"Usage: %1$s [GUEST KERNEL] map { list }\n"
+		"       %1$s [GUEST KERNEL] map dump MAP\n"
+		"       %1$s [GUEST KERNEL] map btf MAP file PATH\n"
+		"       %1$s map help\n"
+		"\n"
+		"       MAP := { id MAP_ID | name MAP_NAME }\n"
+		"\n"
+		"list: every BPF map of the guest, as 'bpftool map list' shows them.\n"
+		"dump: the raw values of an array map, key by key.\n"
+		"btf: the BTF of the map's program, read from the guest, as a raw BTF file\n"
+		"     ('bpftool btf dump file PATH' shows it).\n",
+		bin_name);
+	return 0;
+}
+
+static const struct cmd map_cmds[] = {
+	{ "list", do_list },
+	{ "dump", do_dump },
+	{ "btf", do_btf },
+	/* `show` (the value's BTF layout) goes here, before "help". */
+	{ "help", do_help },
+	{ 0 }
+};
+
+int do_map(int argc, char **argv)
+{
+	return cmd_select(map_cmds, argc, argv, do_help);
+}

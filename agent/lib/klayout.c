@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Guest kernel structure layouts, from the guest's own vmlinux BTF: the
+ * offsets and sizes of the fields of struct idr, xarray, xa_node,
+ * bpf_map, bpf_array and btf that the map walk reads.  Nothing here is
+ * hard-coded, so a kernel that moves a field still works, and one that
+ * drops a needed field fails with a message naming it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <bpf/btf.h>
+
+#include "internal.h"
+#include "kmodel.h"
+
+/* Anonymous struct/union nesting followed when looking for a member. */
+#define MAX_ANON_DEPTH	8
+
+static const struct btf_type *find_struct(const struct btf *btf,
+					  const char *name, __u32 *size)
+{
+	const struct btf_type *t;
+	__s32 id;
+
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+	if (id < 0)
+		return NULL;
+	t = btf__type_by_id(btf, id);
+	if (size)
+		*size = t->size;
+	return t;
+}
+
+/*
+ * Find member @name of struct/union @t, looking into anonymous members,
+ * at byte offset @base.
+ */
+static int find_member(const struct btf *btf, const struct btf_type *t,
+		       const char *name, __u32 base, int depth,
+		       struct kfield *f, __u32 *type_id)
+{
+	const struct btf_member *m = btf_members(t);
+	__u16 i, n = btf_vlen(t);
+
+	if (depth > MAX_ANON_DEPTH)
+		return -ENOENT;
+	for (i = 0; i < n; i++, m++) {
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+		__u32 bit_off = btf_member_bit_offset(t, i);
+		const struct btf_type *mt;
+		__s64 size;
+
+		if (mname && *mname) {
+			if (strcmp(mname, name))
+				continue;
+			if ((bit_off & 7) || btf_member_bitfield_size(t, i))
+				return -EINVAL;
+			size = btf__resolve_size(btf, m->type);
+			if (size < 0)
+				return (int)size;
+			f->off = base + bit_off / 8;
+			f->size = size;
+			f->have = true;
+			*type_id = m->type;
+			return 0;
+		}
+		/* Anonymous: a nested struct or union to look into. */
+		mt = btf__type_by_id(btf, btf__resolve_type(btf, m->type));
+		if (!mt || !(btf_is_struct(mt) || btf_is_union(mt)))
+			continue;
+		if (!find_member(btf, mt, name, base + bit_off / 8, depth + 1,
+				 f, type_id))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+struct field_spec {
+	const char *strukt;
+	const char *member;
+	size_t field;		/* offsetof(struct klayout, ...) */
+	bool optional;
+	/* Accepted sizes as a bit mask: 1 << size; 0 for any. */
+	unsigned int sizes;
+};
+
+#define SZ(n)		(1U << (n))
+#define INT_SIZES	(SZ(1) | SZ(2) | SZ(4) | SZ(8))
+#define F(s, m, fld, opt, sz) \
+	{ s, m, offsetof(struct klayout, fld), opt, sz }
+
+static const struct field_spec fields[] = {
+	F("idr", "idr_rt", idr_rt, false, 0),
+	F("idr", "idr_base", idr_base, true, INT_SIZES),
+	F("xarray", "xa_head", xa_head, false, SZ(8)),
+	F("xa_node", "shift", node_shift, false, INT_SIZES),
+	F("xa_node", "slots", node_slots, false, 0),
+	F("bpf_map", "map_type", map_type, false, INT_SIZES),
+	F("bpf_map", "key_size", map_key_size, false, INT_SIZES),
+	F("bpf_map", "value_size", map_value_size, false, INT_SIZES),
+	F("bpf_map", "max_entries", map_max_entries, false, INT_SIZES),
+	F("bpf_map", "map_flags", map_flags, false, INT_SIZES),
+	F("bpf_map", "id", map_id, false, INT_SIZES),
+	F("bpf_map", "name", map_name, false, 0),	/* checked below */
+	F("bpf_map", "btf", map_btf, false, SZ(8)),
+	F("bpf_map", "btf_key_type_id", map_btf_key_type_id, true, INT_SIZES),
+	F("bpf_map", "btf_value_type_id", map_btf_value_type_id, false, INT_SIZES),
+	F("bpf_map", "frozen", map_frozen, true, INT_SIZES),
+	F("bpf_array", "map", array_map, false, 0),
+	F("bpf_array", "elem_size", array_elem_size, true, INT_SIZES),
+	F("bpf_array", "value", array_value, false, 0),
+	F("btf", "data", btf_data, false, SZ(8)),
+	F("btf", "data_size", btf_data_size, false, INT_SIZES),
+	F("btf", "base_btf", btf_base_btf, true, SZ(8)),
+	F("btf", "id", btf_id, true, INT_SIZES),
+};
+
+static int resolve_sizes(struct klayout *l, const struct btf *btf)
+{
+	static const struct {
+		const char *name;
+		size_t field;
+	} structs[] = {
+		{ "idr", offsetof(struct klayout, idr_size) },
+		{ "xa_node", offsetof(struct klayout, node_size) },
+		{ "bpf_map", offsetof(struct klayout, map_size) },
+		{ "bpf_array", offsetof(struct klayout, array_size) },
+		{ "btf", offsetof(struct klayout, btf_size) },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(structs) / sizeof(structs[0]); i++) {
+		__u32 *size = (__u32 *)((char *)l + structs[i].field);
+
+		if (!find_struct(btf, structs[i].name, size) || !*size ||
+		    *size > 65536) {
+			pr_warn("vmlinux BTF: no usable struct %s\n",
+				structs[i].name);
+			return -ENOENT;
+		}
+	}
+	if (!find_struct(btf, "xarray", NULL)) {
+		pr_warn("vmlinux BTF: no struct xarray\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int resolve_array_type(struct klayout *l, const struct btf *btf)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	__s32 id;
+	__u16 i;
+
+	id = btf__find_by_name_kind(btf, "bpf_map_type", BTF_KIND_ENUM);
+	if (id < 0) {
+		pr_warn("vmlinux BTF: no enum bpf_map_type\n");
+		return -ENOENT;
+	}
+	t = btf__type_by_id(btf, id);
+	for (i = 0, e = btf_enum(t); i < btf_vlen(t); i++, e++) {
+		const char *name = btf__name_by_offset(btf, e->name_off);
+
+		if (name && !strcmp(name, "BPF_MAP_TYPE_ARRAY")) {
+			l->map_type_array = e->val;
+			return 0;
+		}
+	}
+	pr_warn("vmlinux BTF: no BPF_MAP_TYPE_ARRAY in enum bpf_map_type\n");
+	return -ENOENT;
+}
+
+int klayout_resolve(struct klayout *l, const struct btf *btf)
+{
+	const struct btf_type *t, *at;
+	unsigned int i;
+	__u32 type_id;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	err = resolve_sizes(l, btf);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct field_spec *fs = &fields[i];
+		struct kfield *f = (struct kfield *)((char *)l + fs->field);
+
+		t = find_struct(btf, fs->strukt, NULL);
+		err = t ? find_member(btf, t, fs->member, 0, 0, f, &type_id) :
+			  -ENOENT;
+		if (err == -ENOENT && fs->optional)
+			continue;
+		if (err) {
+			pr_warn("vmlinux BTF: no usable member %s of struct %s\n",
+				fs->member, fs->strukt);
+			return err == -EINVAL ? -EINVAL : -ENOENT;
+		}
+		if (fs->sizes && !(fs->sizes & (f->size < 32 ? SZ(f->size) : 0))) {
+			pr_warn("vmlinux BTF: struct %s member %s has size %u\n",
+				fs->strukt, fs->member, f->size);
+			return -EINVAL;
+		}
+	}
+	/* The pieces the walk relies on beyond plain fields. */
+	if (l->map_name.size < 2 || l->map_name.size > 64) {
+		pr_warn("vmlinux BTF: bpf_map.name has size %u\n",
+			l->map_name.size);
+		return -EINVAL;
+	}
+	t = find_struct(btf, "xa_node", NULL);
+	find_member(btf, t, "slots", 0, 0, &l->node_slots, &type_id);
+	at = btf__type_by_id(btf, btf__resolve_type(btf, type_id));
+	if (!at || !btf_is_array(at) || !btf_array(at)->nelems ||
+	    btf_array(at)->nelems > 1024 ||
+	    (btf_array(at)->nelems & (btf_array(at)->nelems - 1)) ||
+	    l->node_slots.size != btf_array(at)->nelems * 8) {
+		pr_warn("vmlinux BTF: xa_node.slots is not an array of pointers\n");
+		return -EINVAL;
+	}
+	l->node_nr_slots = btf_array(at)->nelems;
+	/* struct bpf_map is embedded at the start of struct bpf_array. */
+	if (l->array_map.off != 0) {
+		pr_warn("vmlinux BTF: bpf_array.map is not at offset 0\n");
+		return -EINVAL;
+	}
+	if (l->idr_rt.off + l->xa_head.off + 8 > l->idr_size ||
+	    l->node_slots.off + l->node_slots.size > l->node_size ||
+	    l->array_value.off > l->array_size) {
+		pr_warn("vmlinux BTF: inconsistent idr/xa_node/bpf_array layout\n");
+		return -EINVAL;
+	}
+	return resolve_array_type(l, btf);
+}
+
+__u64 kfield_get(const void *buf, const struct kfield *f)
+{
+	const unsigned char *p = (const unsigned char *)buf + f->off;
+	__u64 v = 0;
+	int i;
+
+	if (!f->have || f->size > 8)
+		return 0;
+	/* x86-64 guests: little-endian. */
+	for (i = f->size - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The guest kernel model: symbols (symbols.c), structure layouts from
+ * vmlinux BTF (klayout.c), where the kernel is (kaslr.c), address
+ * translation (pgwalk.c) and the map table (maps.c), tied together by a
+ * session (session.c).
+ */
+#ifndef __BPFPOKE_KMODEL_H
+#define __BPFPOKE_KMODEL_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "bpfpoke.h"
+#include "mem.h"
+
+/* x86-64 kernel virtual layout constants that KASLR does not move. */
+#define START_KERNEL_MAP	0xffffffff80000000ULL
+#define DEFAULT_START_KERNEL	0xffffffff81000000ULL	/* kaslr_offset() 0 */
+#define KERNEL_IMAGE_SIZE	(1ULL << 30)
+#define PAGE_SIZE_4K		4096ULL
+#define PMD_SIZE_2M		(2ULL << 20)
+#define PUD_SIZE_1G		(1ULL << 30)
+/* Defaults when the variables are not in the symbols (no KASLR build). */
+#define PAGE_OFFSET_BASE_L4	0xffff888000000000ULL
+#define PAGE_OFFSET_BASE_L5	0xff11000000000000ULL
+#define VMALLOC_BASE_L4		0xffffc90000000000ULL
+#define VMALLOC_BASE_L5		0xffa0000000000000ULL
+#define VMEMMAP_BASE_L4		0xffffea0000000000ULL
+#define VMEMMAP_BASE_L5		0xffd4000000000000ULL
+
+/* Symbols */
+
+enum ksym_id {
+	KSYM_TEXT,
+	KSYM_LINUX_BANNER,
+	KSYM_INIT_TOP_PGT,
+	KSYM_MAP_IDR,
+	KSYM_PHYS_BASE,
+	KSYM_PAGE_OFFSET_BASE,
+	KSYM_VMALLOC_BASE,
+	KSYM_VMEMMAP_BASE,
+	KSYM_PGTABLE_L5_ENABLED,
+	KSYM_PGDIR_SHIFT,
+	KSYM_PTRS_PER_P4D,
+	KSYM_END,
+	NR_KSYMS,
+};
+
+/*
+ * After ksyms_finish(): @off[i] is symbol i's offset from _text, valid
+ * when @have[i].  Before it, @off holds raw addresses.
+ */
+struct ksyms {
+	__u64 off[NR_KSYMS];
+	bool have[NR_KSYMS];
+	bool dup[NR_KSYMS];
+};
+
+const char *ksym_name(enum ksym_id id);
+/* Parse System.map or /proc/kallsyms text; an ELF vmlinux's .symtab. */
+int ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
+		     const char *src);
+int ksyms_read_text(struct ksyms *k, const char *path);
+int ksyms_read_elf(struct ksyms *k, const char *path);
+
+/* Layouts */
+
+struct kfield {
+	__u32 off;
+	__u32 size;
+	bool have;
+};
+
+struct klayout {
+	__u32 idr_size;
+	struct kfield idr_rt, idr_base;
+	struct kfield xa_head;
+	__u32 node_size;
+	struct kfield node_shift, node_slots;
+	__u32 node_nr_slots;
+	__u32 map_size;
+	struct kfield map_type, map_key_size, map_value_size, map_max_entries,
+		      map_flags, map_id, map_name, map_btf,
+		      map_btf_key_type_id, map_btf_value_type_id, map_frozen;
+	__u32 array_size;
+	struct kfield array_map, array_elem_size, array_value;
+	__u32 btf_size;
+	struct kfield btf_data, btf_data_size, btf_base_btf, btf_id;
+	/* enum bpf_map_type value of BPF_MAP_TYPE_ARRAY */
+	__u32 map_type_array;
+};
+
+struct btf;
+int klayout_resolve(struct klayout *l, const struct btf *btf);
+/* A field of @size bytes (1, 2, 4 or 8) in a struct read into @buf. */
+__u64 kfield_get(const void *buf, const struct kfield *f);
+
+/* Where the kernel is, and the translation cache */
+
+#define TLB_ENTRIES	64
+
+struct tlb_entry {
+	__u64 vpage;	/* kva >> 12, + 1 so that 0 is empty */
+	__u64 ppage;	/* gpa of the 4 KiB page */
+};
+
+struct kmodel {
+	bool loaded;
+	__u32 levels;
+	__u64 text_gpa;
+	__u64 text_kva;
+	__u64 end_kva;		/* _end, or _text + 1 GiB if unknown */
+	__u64 phys_base;
+	__u64 page_offset_base;
+	__u64 vmalloc_base;
+	__u64 vmemmap_base;
+	__u64 top_pgt_gpa;
+	char banner[256];
+	struct tlb_entry tlb[TLB_ENTRIES];
+};
+
+/* Page-table walk only, no shortcut and no cache: for the KASLR search. */
+int pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
+	   __u64 *page_size);
+bool kva_canonical(__u32 levels, __u64 va);
+int km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
+		 __u64 *contig);
+int km_read(struct kmodel *km, struct mem *mem, __u64 va, void *buf,
+	    size_t len);
+int km_write(struct kmodel *km, struct mem *mem, __u64 va, const void *buf,
+	     size_t len);
+void km_flush(struct kmodel *km);
+
+int kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k);
+
+/* Session */
+
+struct bpfpoke_session {
+	char *vmlinux, *btf_path, *symbols, *mem_file;
+	int vm_pid;
+	__u64 below_4g, max_below_4g;
+	__u32 flags;
+
+	struct ksyms syms;
+	struct btf *vmlinux_btf;
+	struct klayout layout;
+	struct mem *mem;
+	struct kmodel km;
+
+	struct bpfpoke_map_info *maps;
+	size_t nr_maps;
+	bool maps_valid;
+
+	struct bpfpoke_session_times times;
+};
+
+__u64 now_ns(void);
+int maps_walk(struct bpfpoke_session *s);
+
+#endif /* __BPFPOKE_KMODEL_H */

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The guest's BPF maps: a walk of map_idr (kernel/bpf/syscall.c), an
+ * xarray of struct bpf_map pointers indexed by id, read from guest
+ * memory with the layouts of klayout.c; each map's program BTF; the
+ * values of array maps.
+ *
+ * xarray entries (include/linux/xarray.h): NULL; a node pointer tagged
+ * with 2 in its low bits (internal entries above 4096); other small
+ * internal entries (retry, zero, sibling) that hold nothing; anything
+ * else is a map.  A node covers 64^k indices: slot i of a node with shift
+ * s covers index base + (i << s), and its children have shift s - 6.
+ */
+#define _GNU_SOURCE	/* memfd_create() */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "kmodel.h"
+
+/* Most xa_nodes a walk reads: 65536 maps need about 1040. */
+#define MAX_NODES		65536
+/* 64-bit indices: at most ceil(64 / 6) = 11 levels of nodes. */
+#define MAX_DEPTH		11
+/* A struct btf's raw data starts with a struct btf_header of 24 bytes. */
+#define BTF_HDR_MIN		24
+
+struct walk {
+	struct bpfpoke_session *s;
+	unsigned int chunk_shift;
+	__u64 idr_base;
+	/* Node addresses seen: open addressing, power-of-two size. */
+	__u64 *seen;
+	size_t seen_cap, nr_seen;
+	struct bpfpoke_map_info *maps;
+	size_t nr_maps, cap_maps;
+	unsigned char *node_buf;
+};
+
+static bool xa_is_internal(__u64 e)
+{
+	return (e & 3) == 2;
+}
+
+static bool xa_is_node(__u64 e)
+{
+	return xa_is_internal(e) && e > 4096;
+}
+
+/* -ELOOP if @addr was seen, else remember it. */
+static int seen_add(struct walk *w, __u64 addr)
+{
+	size_t i, mask;
+
+	if (w->nr_seen >= MAX_NODES) {
+		pr_warn("map_idr: more than %u xarray nodes\n", MAX_NODES);
+		return -E2BIG;
+	}
+	if (!w->seen) {
+		w->seen_cap = 2 * MAX_NODES;
+		w->seen = calloc(w->seen_cap, sizeof(*w->seen));
+		if (!w->seen)
+			return -ENOMEM;
+	}
+	mask = w->seen_cap - 1;
+	for (i = (addr * 0x9e3779b97f4a7c15ULL) >> 40 & mask; w->seen[i];
+	     i = (i + 1) & mask)
+		if (w->seen[i] == addr) {
+			pr_warn("map_idr: xarray node 0x%llx is reached twice (a cycle)\n",
+				(unsigned long long)addr);
+			return -ELOOP;
+		}
+	w->seen[i] = addr;
+	w->nr_seen++;
+	return 0;
+}
+
+static int read_map(struct walk *w, __u64 kva, __u64 index)
+{
+	struct bpfpoke_session *s = w->s;
+	const struct klayout *l = &s->layout;
+	struct bpfpoke_map_info *m;
+	unsigned char *buf;
+	__u64 id;
+	int err;
+
+	if (!kva_canonical(s->km.levels, kva) || (kva & 7)) {
+		pr_warn("map_idr: index %llu holds 0x%llx, not a kernel pointer; skipped\n",
+			(unsigned long long)index, (unsigned long long)kva);
+		return 0;
+	}
+	if (w->nr_maps >= BPFPOKE_MAX_MAPS) {
+		pr_warn("map_idr: more than %u maps\n", BPFPOKE_MAX_MAPS);
+		return -E2BIG;
+	}
+	if (w->nr_maps == w->cap_maps) {
+		size_t cap = w->cap_maps ? 2 * w->cap_maps : 16;
+		void *n = realloc(w->maps, cap * sizeof(*w->maps));
+
+		if (!n)
+			return -ENOMEM;
+		w->maps = n;
+		w->cap_maps = cap;
+	}
+	buf = malloc(l->array_size > l->map_size ? l->array_size : l->map_size);
+	if (!buf)
+		return -ENOMEM;
+	err = km_read(&s->km, s->mem, kva, buf, l->map_size);
+	if (err) {
+		pr_warn("map_idr: index %llu: struct bpf_map at 0x%llx cannot be read (%s); skipped\n",
+			(unsigned long long)index, (unsigned long long)kva,
+			strerror(-err));
+		free(buf);
+		return 0;
+	}
+	id = kfield_get(buf, &l->map_id);
+	if (id != index + w->idr_base) {
+		pr_warn("map_idr: index %llu holds a map with id %llu; skipped\n",
+			(unsigned long long)index, (unsigned long long)id);
+		free(buf);
+		return 0;
+	}
+	m = &w->maps[w->nr_maps];
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	m->kva = kva;
+	m->type = kfield_get(buf, &l->map_type);
+	m->key_size = kfield_get(buf, &l->map_key_size);
+	m->value_size = kfield_get(buf, &l->map_value_size);
+	m->max_entries = kfield_get(buf, &l->map_max_entries);
+	m->map_flags = kfield_get(buf, &l->map_flags);
+	m->frozen = kfield_get(buf, &l->map_frozen) != 0;
+	m->btf_key_type_id = kfield_get(buf, &l->map_btf_key_type_id);
+	m->btf_value_type_id = kfield_get(buf, &l->map_btf_value_type_id);
+	m->btf_kva = kfield_get(buf, &l->map_btf);
+	memcpy(m->name, buf + l->map_name.off,
+	       l->map_name.size < sizeof(m->name) ? l->map_name.size :
+						    sizeof(m->name) - 1);
+	m->name[sizeof(m->name) - 1] = 0;
+
+	if (m->type == l->map_type_array) {
+		__u64 elem = (m->value_size + 7ULL) & ~7ULL;
+
+		if (l->array_elem_size.have &&
+		    !km_read(&s->km, s->mem, kva, buf, l->array_size))
+			elem = kfield_get(buf, &l->array_elem_size);
+		/* A value area that wraps or is not 8-byte strided is not one. */
+		if (elem >= m->value_size && elem - m->value_size < 8 &&
+		    kva + l->array_value.off > kva) {
+			m->elem_size = elem;
+			m->value_kva = kva + l->array_value.off;
+		}
+	}
+	if (m->btf_kva && l->btf_id.have) {
+		__u32 btf_id = 0;
+
+		if (kva_canonical(s->km.levels, m->btf_kva) &&
+		    !km_read(&s->km, s->mem, m->btf_kva + l->btf_id.off,
+			     &btf_id, sizeof(btf_id)))
+			m->btf_id = btf_id;
+	}
+	free(buf);
+	w->nr_maps++;
+	return 0;
+}
+
+static int walk_entry(struct walk *w, __u64 entry, __u64 index,
+		      int parent_shift, int depth);
+
+static int walk_node(struct walk *w, __u64 node, __u64 index,
+		     int parent_shift, int depth)
+{
+	const struct klayout *l = &w->s->layout;
+	unsigned int shift, i;
+	__u64 *slots;
+	int err;
+
+	if (depth >= MAX_DEPTH) {
+		pr_warn("map_idr: xarray deeper than %d levels\n", MAX_DEPTH);
+		return -ELOOP;
+	}
+	if (!kva_canonical(w->s->km.levels, node)) {
+		pr_warn("map_idr: xarray node 0x%llx is not a kernel address\n",
+			(unsigned long long)node);
+		return -EFAULT;
+	}
+	err = seen_add(w, node);
+	if (err)
+		return err;
+	err = km_read(&w->s->km, w->s->mem, node, w->node_buf, l->node_size);
+	if (err) {
+		pr_warn("map_idr: xarray node 0x%llx cannot be read\n",
+			(unsigned long long)node);
+		return err;
+	}
+	shift = kfield_get(w->node_buf, &l->node_shift);
+	/* Shifts descend by one chunk per level down to 0. */
+	if (shift % w->chunk_shift || shift >= 64 ||
+	    (parent_shift >= 0 &&
+	     shift + w->chunk_shift != (unsigned int)parent_shift)) {
+		pr_warn("map_idr: xarray node 0x%llx has shift %u under %d\n",
+			(unsigned long long)node, shift, parent_shift);
+		return -ELOOP;
+	}
+	if (index & ((shift + w->chunk_shift < 64 ?
+		      1ULL << (shift + w->chunk_shift) : 0) - 1)) {
+		pr_warn("map_idr: xarray node 0x%llx at a misaligned index\n",
+			(unsigned long long)node);
+		return -EINVAL;
+	}
+	/* Children overwrite node_buf: keep the slots. */
+	slots = malloc(l->node_slots.size);
+	if (!slots)
+		return -ENOMEM;
+	memcpy(slots, w->node_buf + l->node_slots.off, l->node_slots.size);
+	for (i = 0, err = 0; i < l->node_nr_slots && !err; i++) {
+		__u64 child_index = index + ((__u64)i << shift);
+
+		if (shift && i >= (1ULL << (64 - shift)))
+			break;
+		err = walk_entry(w, slots[i], child_index, shift, depth + 1);
+	}
+	free(slots);
+	return err;
+}
+
+static int walk_entry(struct walk *w, __u64 entry, __u64 index,
+		      int parent_shift, int depth)
+{
+	if (!entry)
+		return 0;
+	if (xa_is_node(entry)) {
+		/* A node under a leaf level (shift 0) is corrupt. */
+		if (parent_shift == 0) {
+			pr_warn("map_idr: node entry below a leaf node\n");
+			return -ELOOP;
+		}
+		return walk_node(w, entry - 2, index, parent_shift, depth);
+	}
+	if (xa_is_internal(entry))
+		return 0;	/* retry, zero or sibling entry: no map */
+	/* A value entry (low bit set) is no map pointer; read_map says so. */
+	return read_map(w, entry, index);
+}
+
+static int map_cmp(const void *a, const void *b)
+{
+	const struct bpfpoke_map_info *ma = a, *mb = b;
+
+	return ma->id < mb->id ? -1 : ma->id > mb->id;
+}
+
+int maps_walk(struct bpfpoke_session *s)
+{
+	const struct klayout *l = &s->layout;
+	struct walk w = { .s = s };
+	unsigned char *idr;
+	__u64 t0 = now_ns(), head, idr_kva;
+	int err;
+
+	w.chunk_shift = __builtin_ctz(l->node_nr_slots);
+	idr_kva = s->km.text_kva + s->syms.off[KSYM_MAP_IDR];
+	idr = malloc(l->idr_size);
+	w.node_buf = malloc(l->node_size);
+	if (!idr || !w.node_buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = km_read(&s->km, s->mem, idr_kva, idr, l->idr_size);
+	if (err) {
+		pr_warn("map_idr at 0x%llx cannot be read: %s\n",
+			(unsigned long long)idr_kva, strerror(-err));
+		goto out;
+	}
+	w.idr_base = kfield_get(idr, &l->idr_base);
+	memcpy(&head, idr + l->idr_rt.off + l->xa_head.off, sizeof(head));
+	/*
+	 * A head that is not a node is the entry for index 0 (an xarray
+	 * with one entry at 0 keeps it in the head).
+	 */
+	err = walk_entry(&w, head, 0, -1, 0);
+	if (err)
+		goto out;
+	if (w.nr_maps)
+		qsort(w.maps, w.nr_maps, sizeof(*w.maps), map_cmp);
+	free(s->maps);
+	s->maps = w.maps;
+	s->nr_maps = w.nr_maps;
+	s->maps_valid = true;
+	w.maps = NULL;
+	pr_debug("map_idr: %zu maps, %zu xarray nodes\n", s->nr_maps,
+		 w.nr_seen);
+out:
+	s->times.map_walk_ns = now_ns() - t0;
+	free(w.maps);
+	free(w.seen);
+	free(w.node_buf);
+	free(idr);
+	return err;
+}
+
+int bpfpoke_maps(struct bpfpoke_session *s,
+		 const struct bpfpoke_map_info **maps, size_t *nr)
+{
+	int err;
+
+	if (!s || !maps || !nr || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	if (!s->maps_valid) {
+		err = maps_walk(s);
+		if (err)
+			return bpfpoke_err(err);
+	}
+	*maps = s->maps;
+	*nr = s->nr_maps;
+	return 0;
+}
+
+int bpfpoke_maps_refresh(struct bpfpoke_session *s)
+{
+	if (!s || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	s->maps_valid = false;
+	km_flush(&s->km);
+	return bpfpoke_err(maps_walk(s));
+}
+
+/* bpftool's names (libbpf's table), else vmlinux BTF's enumerator. */
+const char *bpfpoke_map_type_str(const struct bpfpoke_session *s, __u32 type)
+{
+	static __thread char name[64];
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	const char *str;
+	__s32 id;
+	__u16 i;
+
+	str = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+	if (str || !s || !s->vmlinux_btf)
+		return str;
+	id = btf__find_by_name_kind(s->vmlinux_btf, "bpf_map_type",
+				    BTF_KIND_ENUM);
+	if (id < 0)
+		return NULL;
+	t = btf__type_by_id(s->vmlinux_btf, id);
+	for (i = 0, e = btf_enum(t); i < btf_vlen(t); i++, e++) {
+		const char *n = btf__name_by_offset(s->vmlinux_btf, e->name_off);
+		size_t j;
+
+		if ((__u32)e->val != type || !n ||
+		    strncmp(n, "BPF_MAP_TYPE_", 13))
+			continue;
+		n += 13;
+		for (j = 0; n[j] && j < sizeof(name) - 1; j++)
+			name[j] = n[j] >= 'A' && n[j] <= 'Z' ? n[j] - 'A' + 'a' : n[j];
+		name[j] = 0;
+		return name;
+	}
+	return NULL;
+}
+
+/*
+ * libbpf before 1.2 declares btf__new_split() but does not export it:
+ * there, parse the split BTF from a memfd.
+ */
+#pragma weak btf__new_split
+
+static struct btf *new_split_btf(const void *raw, __u32 size,
+				 struct btf *base)
+{
+	struct btf *btf;
+	char path[64];
+	int fd, err;
+
+	if (btf__new_split)
+		return btf__new_split(raw, size, base);
+	fd = memfd_create("bpfpoke-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (write(fd, raw, size) != (ssize_t)size) {
+		err = errno ? -errno : -EIO;
+		close(fd);
+		errno = -err;
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	btf = btf__parse_raw_split(path, base);
+	err = errno;
+	close(fd);
+	errno = err;
+	return btf;
+}
+
+struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
+			    const struct bpfpoke_map_info *map)
+{
+	const struct klayout *l;
+	__u64 t0 = now_ns(), data, size, base;
+	unsigned char *sbuf = NULL, *raw = NULL;
+	struct btf *btf = NULL;
+	int err;
+
+	if (!s || !map || !s->km.loaded) {
+		errno = EINVAL;
+		return NULL;
+	}
+	l = &s->layout;
+	if (!map->btf_kva) {
+		err = -ENOENT;
+		goto out;
+	}
+	sbuf = malloc(l->btf_size);
+	if (!sbuf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = km_read(&s->km, s->mem, map->btf_kva, sbuf, l->btf_size);
+	if (err) {
+		pr_warn("map %u: struct btf at 0x%llx cannot be read\n",
+			map->id, (unsigned long long)map->btf_kva);
+		goto out;
+	}
+	data = kfield_get(sbuf, &l->btf_data);
+	size = kfield_get(sbuf, &l->btf_data_size);
+	base = kfield_get(sbuf, &l->btf_base_btf);
+	if (size > BPFPOKE_MAX_BTF_SIZE) {
+		pr_warn("map %u: BTF of %llu bytes, more than %u\n", map->id,
+			(unsigned long long)size, BPFPOKE_MAX_BTF_SIZE);
+		err = -E2BIG;
+		goto out;
+	}
+	if (size < BTF_HDR_MIN || !kva_canonical(s->km.levels, data)) {
+		pr_warn("map %u: BTF data 0x%llx of %llu bytes is not BTF\n",
+			map->id, (unsigned long long)data,
+			(unsigned long long)size);
+		err = -EINVAL;
+		goto out;
+	}
+	raw = malloc(size);
+	if (!raw) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = km_read(&s->km, s->mem, data, raw, size);
+	if (err) {
+		pr_warn("map %u: BTF data at 0x%llx cannot be read\n", map->id,
+			(unsigned long long)data);
+		goto out;
+	}
+	btf = base ? new_split_btf(raw, size, s->vmlinux_btf) :
+		     btf__new(raw, size);
+	err = libbpf_get_error(btf);
+	if (err) {
+		btf = NULL;
+		pr_warn("map %u: malformed BTF (%s)\n", map->id, strerror(-err));
+	}
+out:
+	free(raw);
+	free(sbuf);
+	s->times.map_btf_ns += now_ns() - t0;
+	if (err)
+		errno = -err;
+	return btf;
+}
+
+static int value_access(struct bpfpoke_session *s,
+			const struct bpfpoke_map_info *map, __u32 index,
+			__u32 off, void *buf, size_t len, bool write)
+{
+	__u64 kva;
+
+	if (!s || !map || !buf || !len || !s->km.loaded)
+		return -EINVAL;
+	if (!map->value_kva)
+		return -EOPNOTSUPP;
+	if (index >= map->max_entries || off > map->value_size ||
+	    len > map->value_size - off)
+		return -ERANGE;
+	kva = map->value_kva + (__u64)index * map->elem_size + off;
+	if (kva < map->value_kva)
+		return -ERANGE;
+	return write ? km_write(&s->km, s->mem, kva, buf, len) :
+		       km_read(&s->km, s->mem, kva, buf, len);
+}
+
+int bpfpoke_map_value_read(struct bpfpoke_session *s,
+			   const struct bpfpoke_map_info *map, __u32 index,
+			   __u32 off, void *buf, size_t len)
+{
+	return bpfpoke_err(value_access(s, map, index, off, buf, len, false));
+}
+
+int bpfpoke_map_value_write(struct bpfpoke_session *s,
+			    const struct bpfpoke_map_info *map, __u32 index,
+			    __u32 off, const void *buf, size_t len)
+{
+	return bpfpoke_err(value_access(s, map, index, off, (void *)buf, len,
+					true));
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Guest memory access common to the backends: region lookup, splitting a
+ * range at region ends, argument checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mem.h"
+
+static int region_cmp(const void *a, const void *b)
+{
+	const struct bpfpoke_mem_region *ra = a, *rb = b;
+
+	return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
+}
+
+int mem_regions_finish(struct mem *m)
+{
+	unsigned int i;
+
+	qsort(m->regions, m->nr_regions, sizeof(m->regions[0]), region_cmp);
+	for (i = 0; i < m->nr_regions; i++) {
+		const struct bpfpoke_mem_region *r = &m->regions[i];
+
+		if (!r->size || r->gpa + r->size < r->gpa) {
+			pr_warn("%s: bad RAM region 0x%llx+0x%llx\n", m->desc,
+				(unsigned long long)r->gpa,
+				(unsigned long long)r->size);
+			return -EINVAL;
+		}
+		if (i && m->regions[i - 1].gpa + m->regions[i - 1].size > r->gpa) {
+			pr_warn("%s: RAM regions overlap at 0x%llx\n", m->desc,
+				(unsigned long long)r->gpa);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const struct bpfpoke_mem_region *mem_find(const struct mem *m, __u64 gpa)
+{
+	unsigned int lo = 0, hi = m->nr_regions;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct bpfpoke_mem_region *r = &m->regions[mid];
+
+		if (gpa < r->gpa)
+			hi = mid;
+		else if (gpa - r->gpa >= r->size)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+static int mem_access(struct mem *m, __u64 gpa, void *buf, size_t len,
+		      bool write)
+{
+	if (!len || len > MEM_MAX_LEN)
+		return -EINVAL;
+	if (gpa + len < gpa)
+		return -EFAULT;
+	if (write && !m->writable)
+		return -EROFS;
+
+	while (len) {
+		const struct bpfpoke_mem_region *r = mem_find(m, gpa);
+		size_t chunk;
+		int err;
+
+		if (!r)
+			return -EFAULT;
+		chunk = r->size - (gpa - r->gpa) < len ?
+			r->size - (gpa - r->gpa) : len;
+		if (write) {
+			if (r->flags & BPFPOKE_MEM_REGION_READONLY)
+				return -EROFS;
+			err = m->ops->write(m, r, gpa, buf, chunk);
+		} else {
+			err = m->ops->read(m, r, gpa, buf, chunk);
+		}
+		if (err)
+			return err;
+		gpa += chunk;
+		buf = (char *)buf + chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int mem_read(struct mem *m, __u64 gpa, void *buf, size_t len)
+{
+	return mem_access(m, gpa, buf, len, false);
+}
+
+int mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len)
+{
+	return mem_access(m, gpa, (void *)buf, len, true);
+}
+
+void mem_close(struct mem *m)
+{
+	if (m)
+		m->ops->close(m);
+}

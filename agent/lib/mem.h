@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Guest memory: guest-physical reads and writes through one of the
+ * backends (mem_file.c: a QEMU memory-backend-file; mem_kmod.c: KVM
+ * through /dev/bpfpoke).  Everything above this interface only knows
+ * guest-physical addresses and the RAM regions.
+ */
+#ifndef __BPFPOKE_MEM_H
+#define __BPFPOKE_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "bpfpoke.h"
+
+struct mem;
+
+struct mem_ops {
+	/*
+	 * Move @len bytes that lie inside one region.  0 or -errno; a
+	 * partial move is an error.
+	 */
+	int (*read)(struct mem *m, const struct bpfpoke_mem_region *r,
+		    __u64 gpa, void *buf, size_t len);
+	int (*write)(struct mem *m, const struct bpfpoke_mem_region *r,
+		     __u64 gpa, const void *buf, size_t len);
+	void (*close)(struct mem *m);
+};
+
+/*
+ * At most this many regions are kept: q35 has two, KVM a handful of
+ * memslots; a VM with more is not one bpfpoke is built for.
+ */
+#define MEM_MAX_REGIONS		64
+/* Longest single mem_read()/mem_write(). */
+#define MEM_MAX_LEN		(64u << 20)
+
+struct mem {
+	const struct mem_ops *ops;
+	struct bpfpoke_mem_region regions[MEM_MAX_REGIONS];
+	unsigned int nr_regions;
+	bool writable;
+	/* "mem-file PATH" or "vm PID": for messages. */
+	char desc[64];
+};
+
+/* Backends: NULL and errno on failure, with a WARN message. */
+struct mem *mem_file_open(const char *path, __u64 below_4g,
+			  __u64 max_below_4g, bool writable);
+struct mem *mem_kmod_open(int vm_pid, bool writable);
+
+/*
+ * Move bytes at guest-physical @gpa.  The range may span regions that
+ * touch each other.  Return 0, or -EFAULT when a byte is outside every
+ * region, -EINVAL for a bad length, -EROFS for a write to a read-only
+ * region or a session opened read-only, or the backend's error.
+ */
+int mem_read(struct mem *m, __u64 gpa, void *buf, size_t len);
+int mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len);
+void mem_close(struct mem *m);
+
+/* Sort and check the regions a backend filled in; -EINVAL on overlap. */
+int mem_regions_finish(struct mem *m);
+
+#endif /* __BPFPOKE_MEM_H */

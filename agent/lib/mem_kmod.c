@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Guest memory through bpfpoke.ko: the VMM's KVM VM fd is taken with
+ * pidfd_getfd() and attached to an open /dev/bpfpoke, which then moves
+ * guest-physical bytes in BPFPOKE_ACCESS batches (uapi/linux/bpfpoke.h).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/bpfpoke.h>
+
+#include "internal.h"
+#include "mem.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+#define BPFPOKE_DEV		"/dev/bpfpoke"
+#define KVM_VM_LINK		"anon_inode:kvm-vm"
+/* Most fds of the VMM looked at: bounds the scan of a hostile process. */
+#define MAX_VMM_FDS		65536
+
+/* What the agent needs of the module. */
+#define NEEDED_FEATURES	(BPFPOKE_FEATURE_ATTACH | BPFPOKE_FEATURE_REGIONS | \
+			 BPFPOKE_FEATURE_ACCESS_PHYS)
+
+struct mem_kmod {
+	struct mem mem;
+	int dev_fd;
+	struct bpfpoke_api api;
+};
+
+static struct mem_kmod *to_mk(struct mem *m)
+{
+	return (struct mem_kmod *)((char *)m - offsetof(struct mem_kmod, mem));
+}
+
+/* Split @len bytes into ops of at most max_op_len, batches of max_ops. */
+static int mk_access(struct mem *m, __u64 gpa, void *buf, size_t len,
+		     bool write)
+{
+	struct mem_kmod *mk = to_mk(m);
+	struct bpfpoke_op ops[64];
+	__u64 op_len = mk->api.max_op_len;
+	__u64 max_ops = mk->api.max_ops < 64 ? mk->api.max_ops : 64;
+	__u64 batch_len = mk->api.max_batch_len;
+	size_t done = 0;
+
+	while (done < len) {
+		struct bpfpoke_access acc = {};
+		__u64 in_batch = 0;
+		unsigned int n = 0, i;
+
+		while (done + in_batch < len && n < max_ops &&
+		       in_batch < batch_len) {
+			__u64 l = len - done - in_batch;
+
+			if (l > op_len)
+				l = op_len;
+			if (l > batch_len - in_batch)
+				l = batch_len - in_batch;
+			ops[n] = (struct bpfpoke_op){
+				.addr = gpa + done + in_batch,
+				.buf = (__u64)(unsigned long)((char *)buf + done + in_batch),
+				.len = l,
+				.flags = write ? BPFPOKE_OP_WRITE : 0,
+			};
+			in_batch += l;
+			n++;
+		}
+		acc.ops = (__u64)(unsigned long)ops;
+		acc.nr_ops = n;
+		if (write)
+			acc.flags = BPFPOKE_ACCESS_ALL_OR_NOTHING;
+		if (ioctl(mk->dev_fd, BPFPOKE_ACCESS, &acc))
+			return -errno;
+		for (i = 0; i < n; i++)
+			if (ops[i].result != (__s64)ops[i].len)
+				return ops[i].result < 0 ? (int)ops[i].result : -EIO;
+		done += in_batch;
+	}
+	return 0;
+}
+
+static int mk_read(struct mem *m, const struct bpfpoke_mem_region *r,
+		   __u64 gpa, void *buf, size_t len)
+{
+	(void)r;
+	return mk_access(m, gpa, buf, len, false);
+}
+
+static int mk_write(struct mem *m, const struct bpfpoke_mem_region *r,
+		    __u64 gpa, const void *buf, size_t len)
+{
+	(void)r;
+	return mk_access(m, gpa, (void *)buf, len, true);
+}
+
+static void mk_close(struct mem *m)
+{
+	struct mem_kmod *mk = to_mk(m);
+
+	close(mk->dev_fd);
+	free(mk);
+}
+
+static const struct mem_ops mem_kmod_ops = {
+	.read = mk_read,
+	.write = mk_write,
+	.close = mk_close,
+};
+
+/*
+ * The fd number of the VMM's KVM VM: the one /proc/PID/fd link that reads
+ * "anon_inode:kvm-vm".  Several (a VMM running two VMs) is ambiguous.
+ */
+static int find_vm_fd(int pid, const char *desc)
+{
+	char dir[64], link[96], target[64];
+	int found = -1, seen = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d) {
+		int err = -errno;
+
+		pr_warn("%s: cannot list %s: %s\n", desc, dir, strerror(-err));
+		return err;
+	}
+	while ((de = readdir(d)) && seen++ < MAX_VMM_FDS) {
+		char *end;
+		long fd;
+		ssize_t n;
+
+		fd = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || fd < 0 || fd > INT_MAX)
+			continue;
+		snprintf(link, sizeof(link), "%s/%ld", dir, fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (strcmp(target, KVM_VM_LINK))
+			continue;
+		if (found >= 0) {
+			closedir(d);
+			pr_warn("%s: has more than one KVM VM (fds %d and %ld)\n",
+				desc, found, fd);
+			return -ENOTUNIQ;
+		}
+		found = fd;
+	}
+	closedir(d);
+	if (found < 0) {
+		pr_warn("%s: has no KVM VM fd (no %s link in %s)\n", desc,
+			KVM_VM_LINK, dir);
+		return -ENOENT;
+	}
+	return found;
+}
+
+/* Dup the VMM's VM fd into this process. */
+static int take_vm_fd(int pid, const char *desc)
+{
+	int pidfd, remote, fd, err;
+
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		err = -errno;
+		pr_warn("%s: pidfd_open: %s\n", desc, strerror(-err));
+		return err;
+	}
+	remote = find_vm_fd(pid, desc);
+	if (remote < 0) {
+		close(pidfd);
+		return remote;
+	}
+	fd = syscall(SYS_pidfd_getfd, pidfd, remote, 0);
+	err = -errno;
+	close(pidfd);
+	if (fd < 0) {
+		pr_warn("%s: pidfd_getfd of fd %d: %s\n", desc, remote,
+			strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+static int mk_regions(struct mem_kmod *mk)
+{
+	struct bpfpoke_region regions[MEM_MAX_REGIONS];
+	struct bpfpoke_regions req = {
+		.nr_regions = MEM_MAX_REGIONS,
+		.regions = (__u64)(unsigned long)regions,
+	};
+	unsigned int i;
+
+	if (ioctl(mk->dev_fd, BPFPOKE_GET_REGIONS, &req)) {
+		int err = -errno;
+
+		pr_warn("%s: BPFPOKE_GET_REGIONS: %s\n", mk->mem.desc,
+			strerror(-err));
+		return err;
+	}
+	if (req.nr_regions > MEM_MAX_REGIONS) {
+		pr_warn("%s: the VM has %u memory regions, more than %u\n",
+			mk->mem.desc, req.nr_regions, MEM_MAX_REGIONS);
+		return -E2BIG;
+	}
+	for (i = 0; i < req.nr_regions; i++) {
+		/* Address space 1 is SMM: BPFPOKE_ACCESS reads space 0. */
+		if (regions[i].slot >> 16)
+			continue;
+		mk->mem.regions[mk->mem.nr_regions++] = (struct bpfpoke_mem_region){
+			.gpa = regions[i].gpa,
+			.size = regions[i].size,
+			.flags = regions[i].flags & BPFPOKE_REGION_READONLY ?
+				 BPFPOKE_MEM_REGION_READONLY : 0,
+		};
+	}
+	return mem_regions_finish(&mk->mem);
+}
+
+struct mem *mem_kmod_open(int vm_pid, bool writable)
+{
+	struct bpfpoke_attach att = {};
+	struct mem_kmod *mk;
+	int err, vm_fd;
+
+	if (vm_pid <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	mk = calloc(1, sizeof(*mk));
+	if (!mk)
+		return NULL;
+	mk->mem.ops = &mem_kmod_ops;
+	mk->mem.writable = writable;
+	snprintf(mk->mem.desc, sizeof(mk->mem.desc), "vm %d", vm_pid);
+
+	mk->dev_fd = open(BPFPOKE_DEV, O_RDWR | O_CLOEXEC);
+	if (mk->dev_fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			pr_warn("%s: bpfpoke.ko is not loaded (no %s)\n",
+				mk->mem.desc, BPFPOKE_DEV);
+		else
+			pr_warn("%s: cannot open %s: %s\n", mk->mem.desc,
+				BPFPOKE_DEV, strerror(-err));
+		goto err_free;
+	}
+	if (ioctl(mk->dev_fd, BPFPOKE_GET_API, &mk->api)) {
+		err = -errno;
+		pr_warn("%s: BPFPOKE_GET_API: %s\n", mk->mem.desc, strerror(-err));
+		goto err_close;
+	}
+	if (mk->api.api_version != BPFPOKE_API_VERSION ||
+	    (mk->api.features & NEEDED_FEATURES) != NEEDED_FEATURES ||
+	    !mk->api.max_ops || !mk->api.max_op_len || !mk->api.max_batch_len) {
+		pr_warn("%s: bpfpoke.ko has API %u, features 0x%llx; need API %u with 0x%llx\n",
+			mk->mem.desc, mk->api.api_version,
+			(unsigned long long)mk->api.features, BPFPOKE_API_VERSION,
+			(unsigned long long)NEEDED_FEATURES);
+		err = -EPROTONOSUPPORT;
+		goto err_close;
+	}
+
+	vm_fd = take_vm_fd(vm_pid, mk->mem.desc);
+	if (vm_fd < 0) {
+		err = vm_fd;
+		goto err_close;
+	}
+	att.vm_fd = vm_fd;
+	err = ioctl(mk->dev_fd, BPFPOKE_ATTACH, &att) ? -errno : 0;
+	/* The module holds the VM now; our copy of the fd is not needed. */
+	close(vm_fd);
+	if (err) {
+		pr_warn("%s: BPFPOKE_ATTACH: %s\n", mk->mem.desc, strerror(-err));
+		goto err_close;
+	}
+	err = mk_regions(mk);
+	if (err)
+		goto err_close;
+	return &mk->mem;
+
+err_close:
+	close(mk->dev_fd);
+err_free:
+	free(mk);
+	errno = -err;
+	return NULL;
+}

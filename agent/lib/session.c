@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A session: one guest kernel's description, its memory, and the model
+ * built from both.  open (files) -> attach (memory) -> load (KASLR) so
+ * that a caller can tell which stage failed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "kmodel.h"
+
+#define SESSION_FLAGS	BPFPOKE_SESSION_WRITABLE
+
+__u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The opts struct's known fields, with the bytes past them checked. */
+static int opts_get(const struct bpfpoke_session_opts *in,
+		    struct bpfpoke_session_opts *out)
+{
+	size_t sz, i;
+
+	if (!in || in->sz < sizeof(size_t))
+		return -EINVAL;
+	sz = in->sz;
+	for (i = sizeof(*out); i < sz; i++)
+		if (((const char *)in)[i])
+			return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, in, sz < sizeof(*out) ? sz : sizeof(*out));
+	return 0;
+}
+
+static char *dup_opt(const char *s, int *err)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*err = -ENOMEM;
+	return d;
+}
+
+static int load_btf(struct bpfpoke_session *s)
+{
+	const char *path = s->vmlinux ? s->vmlinux : s->btf_path;
+	__u64 t0 = now_ns();
+	struct btf *btf;
+	int err;
+
+	/* btf__parse() takes raw BTF and ELF files with a .BTF section. */
+	btf = btf__parse(path, NULL);
+	err = libbpf_get_error(btf);
+	if (err) {
+		pr_warn("%s: no usable BTF: %s\n", path, strerror(-err));
+		return err;
+	}
+	s->vmlinux_btf = btf;
+	err = klayout_resolve(&s->layout, btf);
+	s->times.vmlinux_btf_ns = now_ns() - t0;
+	return err;
+}
+
+struct bpfpoke_session *
+bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
+{
+	struct bpfpoke_session_opts opts;
+	struct bpfpoke_session *s;
+	__u64 t0;
+	int err;
+
+	err = opts_get(uopts, &opts);
+	if (err)
+		goto err_out;
+	if (!!opts.vmlinux == !!(opts.btf || opts.symbols) ||
+	    (!opts.vmlinux && !(opts.btf && opts.symbols))) {
+		pr_warn("give either a vmlinux, or a BTF and a symbols file\n");
+		err = -EINVAL;
+		goto err_out;
+	}
+	if ((opts.vm_pid > 0) == !!opts.mem_file || opts.vm_pid < 0 ||
+	    (opts.vm_pid && (opts.mem_file_below_4g ||
+			     opts.mem_file_max_below_4g))) {
+		pr_warn("give either a VMM pid or a guest memory file\n");
+		err = -EINVAL;
+		goto err_out;
+	}
+	if (opts.flags & ~SESSION_FLAGS) {
+		err = -EINVAL;
+		goto err_out;
+	}
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		err = -ENOMEM;
+		goto err_out;
+	}
+	s->vmlinux = dup_opt(opts.vmlinux, &err);
+	s->btf_path = dup_opt(opts.btf, &err);
+	s->symbols = dup_opt(opts.symbols, &err);
+	s->mem_file = dup_opt(opts.mem_file, &err);
+	s->vm_pid = opts.vm_pid;
+	s->below_4g = opts.mem_file_below_4g;
+	s->max_below_4g = opts.mem_file_max_below_4g;
+	s->flags = opts.flags;
+	if (err)
+		goto err_close;
+
+	t0 = now_ns();
+	err = s->vmlinux ? ksyms_read_elf(&s->syms, s->vmlinux) :
+			   ksyms_read_text(&s->syms, s->symbols);
+	s->times.symbols_ns = now_ns() - t0;
+	if (err)
+		goto err_close;
+	err = load_btf(s);
+	if (err)
+		goto err_close;
+	return s;
+
+err_close:
+	bpfpoke_session_close(s);
+err_out:
+	errno = -err;
+	return NULL;
+}
+
+int bpfpoke_session_attach(struct bpfpoke_session *s)
+{
+	bool writable;
+	__u64 t0;
+
+	if (!s)
+		return bpfpoke_err(-EINVAL);
+	if (s->mem)
+		return bpfpoke_err(-EALREADY);
+	writable = s->flags & BPFPOKE_SESSION_WRITABLE;
+	t0 = now_ns();
+	s->mem = s->mem_file ?
+		 mem_file_open(s->mem_file, s->below_4g, s->max_below_4g,
+			       writable) :
+		 mem_kmod_open(s->vm_pid, writable);
+	s->times.attach_ns = now_ns() - t0;
+	return s->mem ? 0 : bpfpoke_err(-errno);
+}
+
+int bpfpoke_session_load(struct bpfpoke_session *s)
+{
+	__u64 t0;
+	int err;
+
+	if (!s || !s->mem)
+		return bpfpoke_err(-EINVAL);
+	if (s->km.loaded)
+		return bpfpoke_err(-EALREADY);
+	t0 = now_ns();
+	err = kaslr_find(&s->km, s->mem, &s->syms);
+	s->times.kaslr_ns = now_ns() - t0;
+	return bpfpoke_err(err);
+}
+
+void bpfpoke_session_close(struct bpfpoke_session *s)
+{
+	if (!s)
+		return;
+	mem_close(s->mem);
+	btf__free(s->vmlinux_btf);
+	free(s->maps);
+	free(s->vmlinux);
+	free(s->btf_path);
+	free(s->symbols);
+	free(s->mem_file);
+	free(s);
+}
+
+int bpfpoke_session_regions(const struct bpfpoke_session *s,
+			    const struct bpfpoke_mem_region **regions,
+			    unsigned int *nr)
+{
+	if (!s || !s->mem || !regions || !nr)
+		return bpfpoke_err(-EINVAL);
+	*regions = s->mem->regions;
+	*nr = s->mem->nr_regions;
+	return 0;
+}
+
+int bpfpoke_session_kernel_info(const struct bpfpoke_session *s,
+				struct bpfpoke_kernel_info *info)
+{
+	const struct kmodel *km;
+
+	if (!s || !info || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	km = &s->km;
+	memset(info, 0, sizeof(*info));
+	info->text_kva = km->text_kva;
+	info->text_gpa = km->text_gpa;
+	info->kaslr_offset = km->text_kva - DEFAULT_START_KERNEL;
+	info->phys_base = km->phys_base;
+	info->page_offset_base = km->page_offset_base;
+	info->vmalloc_base = km->vmalloc_base;
+	info->vmemmap_base = km->vmemmap_base;
+	info->top_pgt_gpa = km->top_pgt_gpa;
+	info->levels = km->levels;
+	memcpy(info->banner, km->banner, sizeof(info->banner));
+	return 0;
+}
+
+const struct bpfpoke_session_times *
+bpfpoke_session_times(const struct bpfpoke_session *s)
+{
+	return s ? &s->times : NULL;
+}
+
+const struct btf *bpfpoke_session_vmlinux_btf(const struct bpfpoke_session *s)
+{
+	return s ? s->vmlinux_btf : NULL;
+}
+
+int bpfpoke_read_phys(struct bpfpoke_session *s, __u64 gpa, void *buf,
+		      size_t len)
+{
+	if (!s || !s->mem || !buf)
+		return bpfpoke_err(-EINVAL);
+	return bpfpoke_err(mem_read(s->mem, gpa, buf, len));
+}
+
+int bpfpoke_write_phys(struct bpfpoke_session *s, __u64 gpa,
+		       const void *buf, size_t len)
+{
+	if (!s || !s->mem || !buf)
+		return bpfpoke_err(-EINVAL);
+	return bpfpoke_err(mem_write(s->mem, gpa, buf, len));
+}
+
+int bpfpoke_translate(struct bpfpoke_session *s, __u64 kva, __u64 *gpa)
+{
+	__u64 contig;
+
+	if (!s || !gpa || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	return bpfpoke_err(km_translate(&s->km, s->mem, kva, gpa, &contig));
+}
+
+int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
+		     size_t len)
+{
+	if (!s || !buf || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	return bpfpoke_err(km_read(&s->km, s->mem, kva, buf, len));
+}

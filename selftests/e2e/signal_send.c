@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * signal_send SPEC done|failed|compat [ERRNO] [TIMEOUT_MS]
+ *
+ * Sends one signal through libbpfpoke's signaller and waits for the
+ * guest's acknowledgement: what `bpfpoke write` does after its batch, for
+ * the end-to-end tests of the signal path alone.  Exit 0 when
+ * acknowledged (compat: when sent), 1 otherwise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfpoke.h"
+
+int main(int argc, char **argv)
+{
+	struct bpfpoke_signal_opts opts = { .sz = sizeof(opts) };
+	struct bpfpoke_signaller *s;
+	bool failed = false;
+	int status = 0, err;
+	__u32 seq = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: signal_send SPEC done|failed|compat [ERRNO] [TIMEOUT_MS]\n");
+		return 2;
+	}
+	if (!strcmp(argv[2], "failed")) {
+		failed = true;
+		status = -(argc > 3 ? atoi(argv[3]) : EIO);
+	} else if (!strcmp(argv[2], "compat")) {
+		opts.compat = true;
+	} else if (strcmp(argv[2], "done")) {
+		fprintf(stderr, "signal_send: unknown kind '%s'\n", argv[2]);
+		return 2;
+	}
+	if (argc > 4)
+		opts.timeout_ms = atoi(argv[4]);
+
+	s = bpfpoke_signaller_open(argv[1], &opts);
+	if (!s) {
+		fprintf(stderr, "signal_send: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	err = bpfpoke_signaller_send(s, failed, status, &seq);
+	bpfpoke_signaller_close(s);
+	if (err) {
+		fprintf(stderr, "signal_send: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("signal %#x %s\n", seq, opts.compat ? "sent" : "acknowledged");
+	return 0;
+}

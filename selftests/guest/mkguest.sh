@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkguest.sh [options] KVER OUT.cpio.gz
+#
+# Packs the initramfs of a test guest that runs Debian's kernel KVER:
+# busybox-static, bpftool with the shared libraries it links, kernel
+# modules with their dependency closure (read from modinfo) and a generic
+# /init.  /init mounts proc, sysfs, devtmpfs, bpffs and a tmpfs /tmp,
+# loads /modules/* in dependency order, then runs /guest-run (the test's
+# own script, given with --run) and powers off when it returns.
+#
+#   --run FILE          the guest's script, installed as /guest-run
+#   --module NAME       add a kernel module and its dependencies (repeatable)
+#   --file SRC[:DST]    add a file, at DST (default: /SRC's basename) (repeatable)
+#   --bin FILE          add an executable at /bin/ with its shared libraries
+#
+# Reused for the nested (L2) guest of the end-to-end tests.
+set -eu
+
+run= modules= files= bins=
+while [ $# -gt 2 ]; do
+	case "$1" in
+	--run) run=$2; shift 2 ;;
+	--module) modules="$modules $2"; shift 2 ;;
+	--file) files="$files $2"; shift 2 ;;
+	--bin) bins="$bins $2"; shift 2 ;;
+	*) echo "mkguest: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+if [ $# -ne 2 ]; then
+	echo "usage: mkguest.sh [--run F] [--module M]... [--file SRC[:DST]]... [--bin F]... KVER OUT.cpio.gz" >&2
+	exit 2
+fi
+kver=$1 out=$2
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,modules,proc,sys,dev,tmp,run,lib64,out}
+
+cp /bin/busybox "$root/bin/busybox"
+
+copy_libs() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+bpftool=$(command -v bpftool || true)
+[ -n "$bpftool" ] || bpftool=/usr/sbin/bpftool
+if [ ! -x "$bpftool" ]; then
+	echo "mkguest: bpftool is not installed: apt-get install bpftool" >&2
+	exit 1
+fi
+cp "$bpftool" "$root/bin/bpftool"
+copy_libs "$bpftool"
+for b in $bins; do
+	cp "$b" "$root/bin/"
+	copy_libs "$b"
+done
+
+# Modules in load order: each after its dependencies.
+order=
+add_module() {
+	local m=$1 d f
+	case " $order " in *" $m "*) return ;; esac
+	for d in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
+		add_module "$d"
+	done
+	f=$(modinfo -k "$kver" -F filename "$m")
+	case "$f" in
+	"(builtin)") return ;;
+	*.ko) cp "$f" "$root/modules/$m.ko" ;;
+	*.ko.xz) xz -dc "$f" > "$root/modules/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" > "$root/modules/$m.ko" ;;
+	*) echo "mkguest: cannot load module $m from '$f'" >&2; exit 1 ;;
+	esac
+	order="$order $m"
+}
+for m in $modules; do
+	add_module "$m"
+done
+printf '%s\n' $order > "$root/modules/order"
+
+for f in $files; do
+	src=${f%%:*} dst=${f#*:}
+	[ "$dst" != "$f" ] || dst=/$(basename "$src")
+	mkdir -p "$root$(dirname "$dst")"
+	cp "$src" "$root$dst"
+done
+if [ -n "$run" ]; then
+	cp "$run" "$root/guest-run"
+	chmod +x "$root/guest-run"
+fi
+
+cat > "$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mkdir -p /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmpfs /tmp
+mount -t bpf bpf /sys/fs/bpf
+for m in $(cat /modules/order); do
+	insmod "/modules/$m.ko" || echo "mkguest-init: insmod $m failed"
+done
+if [ -x /guest-run ]; then
+	/guest-run
+else
+	setsid cttyhack sh -l
+fi
+poweroff -f
+INIT
+chmod +x "$root/init"
+
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The bpfpoke CLI's command line: help, prefix matching, usage errors and
+# the exit code of each failing stage, in plain and JSON output.  TAP.
+# The real-guest checks are selftests/guest/run_mapping_test.sh.
+#   BPFPOKE_BUILD	build directory (default: build/ at the top)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bpfpoke=${BPFPOKE_BUILD:-$top/build}/agent/bpfpoke
+
+echo "TAP version 13"
+if [ ! -x "$bpfpoke" ]; then
+	echo "1..0 # SKIP $bpfpoke is not built"
+	exit 4
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# A kernel description the library accepts: the host's own BTF (any
+# recent kernel's layouts must resolve) and symbols of the right shape.
+btf=/sys/kernel/btf/vmlinux
+if [ ! -r "$btf" ]; then
+	echo "1..0 # SKIP no $btf on this host"
+	exit 4
+fi
+cat > "$tmp/syms" <<'SYMS'
+ffffffff81000000 T _text
+ffffffff82000000 D linux_banner
+ffffffff82a00000 D init_top_pgt
+ffffffff82b00000 d map_idr
+SYMS
+truncate -s 64M "$tmp/ram"
+
+n=0
+echo "1..12"
+check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
+	local name=$1 want=$2 re=$3 out rc
+	shift 4
+	out=$("$@" 2>&1)
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" = "$want" ] && echo "$out" | grep -Eq -- "$re"; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		echo "# exit $rc (want $want), output:"
+		echo "$out" | sed 's/^/# /'
+	fi
+}
+
+desc=(--btf "$btf" --symbols "$tmp/syms")
+check "help" 0 "OBJECT := \{ map \| kernel \}" -- "$bpfpoke" help
+check "map help by prefix" 0 "map dump MAP" -- "$bpfpoke" ma he
+check "unknown command" 2 "unknown command 'frobnicate'" -- "$bpfpoke" frobnicate
+check "unknown command, json" 2 '^\{"error":"unknown command' -- "$bpfpoke" -j map frob
+check "no guest given" 2 "give the guest" -- "$bpfpoke" "${desc[@]}" map list
+check "no kernel given" 2 "give the guest kernel" -- "$bpfpoke" --mem-file "$tmp/ram" map list
+check "--vmlinux with --btf" 2 "excludes" -- "$bpfpoke" --vmlinux x "${desc[@]}" map list
+check "bad --mem-file option" 2 "expected PATH" -- "$bpfpoke" --mem-file "$tmp/ram,below=1" "${desc[@]}" map list
+check "unusable description: exit 3" 3 "description" -- "$bpfpoke" --mem-file "$tmp/ram" --btf "$tmp/syms" --symbols "$tmp/syms" map list
+check "no guest memory: exit 4" 4 "cannot open guest memory" -- "$bpfpoke" --mem-file "$tmp/none" "${desc[@]}" map list
+check "no kernel in memory: exit 5, json" 5 '^\{"error":"no kernel matching' -- "$bpfpoke" -j --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" map list
+if [ -e /dev/bpfpoke ]; then
+	n=$((n + 1))
+	echo "ok $n module missing: exit 4 # SKIP bpfpoke.ko is loaded"
+else
+	check "module missing: exit 4" 4 "bpfpoke.ko is not loaded" -- "$bpfpoke" --vm $$ "${desc[@]}" kernel show
+fi

@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A synthetic guest for the guest kernel model: a tiny "vmlinux" BTF built
+ * with libbpf's btf__add_*() (layouts deliberately unlike a real kernel's,
+ * so that nothing hard-coded can pass), a symbols file, and guest RAM in a
+ * memfd holding a kernel image with its own page tables (4 or 5 levels;
+ * 4 KiB, 2 MiB and 1 GiB pages), a map_idr xarray of two levels, maps in
+ * the direct map and in vmalloc space, and a program BTF.
+ *
+ * Shared by test_kmodel.c and the fuzzer (selftests/fuzz/): static
+ * functions only.  Tests break the image between synth_build() and
+ * synth_finish() to make it hostile.
+ */
+#ifndef __SYNTH_IMAGE_H
+#define __SYNTH_IMAGE_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/btf.h>
+
+#include "bpfpoke.h"
+
+#define SY_RAM_SIZE		(64ULL << 20)
+#define SY_START_KERNEL_MAP	0xffffffff80000000ULL
+#define SY_TEXT_KVA		0xffffffff9a000000ULL
+#define SY_TEXT_GPA		0x2400000ULL	/* 36 MiB, 2 MiB aligned */
+#define SY_DECOY_GPA		0x1000000ULL	/* a banner, no page tables */
+#define SY_PT_GPA		0x0100000ULL	/* page-table pages from here */
+#define SY_HEAP_GPA		0x3000000ULL	/* direct-map objects */
+#define SY_VMALLOC_GPA		0x3800000ULL	/* backing of vmalloc pages */
+
+/* Offsets from _text. */
+#define SY_OFF_BANNER		0x100000ULL
+#define SY_OFF_TOP_PGT		0x200000ULL
+#define SY_OFF_MAP_IDR		0x300000ULL
+#define SY_OFF_VARS		0x300100ULL
+#define SY_OFF_END		0x400000ULL
+
+#define SY_BANNER	"Linux version 6.1.0-synthetic (bpfpoke@test) #1 SMP\n"
+
+/* Synthetic struct layouts: field byte offsets. */
+#define SY_XA_HEAD		8	/* in struct xarray (size 16) */
+#define SY_IDR_RT		8	/* in struct idr (size 32) */
+#define SY_IDR_BASE		24
+#define SY_IDR_SIZE		32
+#define SY_NODE_SHIFT		1	/* in struct xa_node */
+#define SY_NODE_SLOTS		48
+#define SY_NODE_SIZE		(SY_NODE_SLOTS + 64 * 8 + 24)
+#define SY_MAP_TYPE		20	/* in struct bpf_map */
+#define SY_MAP_KEY_SIZE		24
+#define SY_MAP_VALUE_SIZE	28
+#define SY_MAP_MAX_ENTRIES	32
+#define SY_MAP_FLAGS		40
+#define SY_MAP_ID		52	/* inside an anonymous struct at 48 */
+#define SY_MAP_NAME		64
+#define SY_MAP_BTF		80
+#define SY_MAP_BTF_KEY		88
+#define SY_MAP_BTF_VALUE	92
+#define SY_MAP_FROZEN		100
+#define SY_MAP_SIZE		128
+#define SY_ARRAY_ELEM_SIZE	128	/* in struct bpf_array */
+#define SY_ARRAY_VALUE		152	/* in an anonymous union */
+#define SY_ARRAY_SIZE		152
+#define SY_BTF_DATA		0	/* in struct btf */
+#define SY_BTF_DATA_SIZE	60
+#define SY_BTF_ID		72
+#define SY_BTF_BASE		80
+#define SY_BTF_SIZE		96
+
+#define SY_TYPE_HASH		1
+#define SY_TYPE_ARRAY		2
+#define SY_TYPE_FUTURE		99	/* unknown to libbpf: named from BTF */
+
+#define SY_PTE_FLAGS		0x63ULL	/* present, rw, accessed, dirty */
+#define SY_PTE_PSE		0x80ULL
+#define SY_ADDR_MASK		0x000ffffffffff000ULL
+
+struct synth {
+	unsigned char *ram;
+	int levels;
+	__u64 page_offset_base, vmalloc_base, vmemmap_base, phys_base;
+	__u64 top;		/* gpa of init_top_pgt */
+	__u64 pt_next;		/* next free page-table page */
+	__u64 heap_next;	/* next free direct-map byte */
+	__u64 vm_next_gpa;	/* next free vmalloc backing page */
+	__u64 vm_next_kva;	/* next free vmalloc page */
+	/* The objects tests poke at. */
+	__u64 root_node, leaf0, leaf1;	/* gpa of the xa_nodes */
+	__u64 map_kva[4];		/* ids 1, 2, 3, 70 */
+	__u64 map_gpa[4];
+	__u64 btf_gpa;			/* struct btf of map 1 */
+	__u64 btf_raw_gpa;
+	__u32 btf_raw_size;
+	__u64 pmd_vmalloc;		/* gpa of the vmalloc PMD table */
+	/* Files. */
+	int mem_fd;
+	char mem_path[64], btf_path[128], sym_path[128];
+};
+
+static inline void sy_put(struct synth *sy, __u64 gpa, const void *p, size_t n)
+{
+	if (gpa + n <= SY_RAM_SIZE)
+		memcpy(sy->ram + gpa, p, n);
+}
+
+static inline void sy_put64(struct synth *sy, __u64 gpa, __u64 v)
+{
+	sy_put(sy, gpa, &v, 8);
+}
+
+static inline void sy_put32(struct synth *sy, __u64 gpa, __u32 v)
+{
+	sy_put(sy, gpa, &v, 4);
+}
+
+static inline __u64 sy_get64(struct synth *sy, __u64 gpa)
+{
+	__u64 v;
+
+	memcpy(&v, sy->ram + gpa, 8);
+	return v;
+}
+
+static inline __u64 sy_pt_alloc(struct synth *sy)
+{
+	__u64 p = sy->pt_next;
+
+	sy->pt_next += 4096;
+	memset(sy->ram + p, 0, 4096);
+	return p;
+}
+
+/* Map @va to @pa with a page at @level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB. */
+static inline void sy_map(struct synth *sy, __u64 va, __u64 pa, int level)
+{
+	__u64 table = sy->top, e;
+	int l;
+
+	for (l = sy->levels; l > level; l--) {
+		__u64 idx = (va >> (12 + 9 * (l - 1))) & 511;
+
+		e = sy_get64(sy, table + idx * 8);
+		if (!(e & 1)) {
+			e = sy_pt_alloc(sy) | SY_PTE_FLAGS;
+			sy_put64(sy, table + idx * 8, e);
+		}
+		table = e & SY_ADDR_MASK;
+	}
+	sy_put64(sy, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8,
+		 pa | SY_PTE_FLAGS | (level > 1 ? SY_PTE_PSE : 0));
+}
+
+/* The gpa of the table that holds @va's entry at @level. */
+static inline __u64 sy_table_of(struct synth *sy, __u64 va, int level)
+{
+	__u64 table = sy->top;
+	int l;
+
+	for (l = sy->levels; l > level; l--)
+		table = sy_get64(sy, table + ((va >> (12 + 9 * (l - 1))) & 511) * 8) &
+			SY_ADDR_MASK;
+	return table;
+}
+
+/* Direct-map allocation: returns the gpa; the kva is page_offset_base + gpa. */
+static inline __u64 sy_heap(struct synth *sy, size_t n)
+{
+	__u64 p = (sy->heap_next + 63) & ~63ULL;
+
+	sy->heap_next = p + n;
+	return p;
+}
+
+static inline __u64 sy_dm(struct synth *sy, __u64 gpa)
+{
+	return sy->page_offset_base + gpa;
+}
+
+/*
+ * vmalloc allocation of @pages pages, backed by pages taken in reverse
+ * order so that neighbours are not physically adjacent.  Returns the kva.
+ */
+static inline __u64 sy_vmalloc(struct synth *sy, int pages)
+{
+	__u64 kva = sy->vm_next_kva;
+	int i;
+
+	for (i = pages - 1; i >= 0; i--) {
+		sy_map(sy, kva + i * 4096ULL, sy->vm_next_gpa, 1);
+		sy->vm_next_gpa += 2 * 4096;	/* a gap between them */
+	}
+	sy->vm_next_kva += (pages + 1) * 4096ULL;	/* a guard page */
+	return kva;
+}
+
+/* Bytes at a kva the synthetic tables map (direct map or vmalloc). */
+static inline __u64 sy_kva_to_gpa(struct synth *sy, __u64 kva)
+{
+	__u64 t;
+
+	if (kva >= sy->page_offset_base && kva < sy->page_offset_base + SY_RAM_SIZE)
+		return kva - sy->page_offset_base;
+	t = sy_table_of(sy, kva, 1);
+	return (sy_get64(sy, t + ((kva >> 12) & 511) * 8) & SY_ADDR_MASK) |
+	       (kva & 4095);
+}
+
+static inline void sy_kput(struct synth *sy, __u64 kva, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	/* Byte by byte: a range may cross non-adjacent pages. */
+	for (i = 0; i < n; i++)
+		sy_put(sy, sy_kva_to_gpa(sy, kva + i), b + i, 1);
+}
+
+static inline void sy_kput32(struct synth *sy, __u64 kva, __u32 v)
+{
+	sy_kput(sy, kva, &v, 4);
+}
+
+static inline void sy_kput64(struct synth *sy, __u64 kva, __u64 v)
+{
+	sy_kput(sy, kva, &v, 8);
+}
+
+/* The "vmlinux" BTF, with the synthetic layouts. */
+static inline struct btf *sy_kernel_btf(void)
+{
+	struct btf *b = btf__new_empty();
+	int u8, u32, u64, boolt, chr, vp, xa, node, map, anon, un, arr, t;
+	int slots, name, value, ptrs;
+
+	if (!b)
+		return NULL;
+	u8 = btf__add_int(b, "unsigned char", 1, 0);
+	u32 = btf__add_int(b, "unsigned int", 4, 0);
+	u64 = btf__add_int(b, "long long unsigned int", 8, 0);
+	boolt = btf__add_int(b, "_Bool", 1, BTF_INT_BOOL);
+	chr = btf__add_int(b, "char", 1, BTF_INT_SIGNED | BTF_INT_CHAR);
+	vp = btf__add_ptr(b, 0);
+	/*
+	 * btf__add_field() adds to the last type added: every type a struct
+	 * uses is made before the struct.
+	 */
+	slots = btf__add_array(b, u32, vp, 64);
+	name = btf__add_array(b, u32, chr, 16);
+	value = btf__add_array(b, u32, chr, 0);
+	ptrs = btf__add_array(b, u32, vp, 0);
+
+	xa = btf__add_struct(b, "xarray", 16);
+	btf__add_field(b, "xa_lock", u32, 0, 0);
+	btf__add_field(b, "xa_flags", u32, 32, 0);
+	btf__add_field(b, "xa_head", vp, SY_XA_HEAD * 8, 0);
+
+	t = btf__add_struct(b, "idr", SY_IDR_SIZE);
+	btf__add_field(b, "idr_next", u32, 0, 0);
+	btf__add_field(b, "idr_rt", xa, SY_IDR_RT * 8, 0);
+	btf__add_field(b, "idr_base", u32, SY_IDR_BASE * 8, 0);
+
+	node = btf__add_struct(b, "xa_node", SY_NODE_SIZE);
+	btf__add_field(b, "offset", u8, 0, 0);
+	btf__add_field(b, "shift", u8, SY_NODE_SHIFT * 8, 0);
+	btf__add_field(b, "count", u8, 16, 0);
+	btf__add_field(b, "parent", vp, 64, 0);
+	btf__add_field(b, "slots", slots, SY_NODE_SLOTS * 8, 0);
+	(void)node;
+
+	/* enum bpf_map_type, with a type libbpf has never heard of. */
+	t = btf__add_enum(b, "bpf_map_type", 4);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_UNSPEC", 0);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_HASH", SY_TYPE_HASH);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_ARRAY", SY_TYPE_ARRAY);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_FUTURE_THING", SY_TYPE_FUTURE);
+
+	anon = btf__add_struct(b, NULL, 8);
+	btf__add_field(b, "numa_node", u32, 0, 0);
+	btf__add_field(b, "id", u32, (SY_MAP_ID - 48) * 8, 0);
+
+	map = btf__add_struct(b, "bpf_map", SY_MAP_SIZE);
+	btf__add_field(b, "ops", vp, 0, 0);
+	btf__add_field(b, "map_type", t, SY_MAP_TYPE * 8, 0);
+	btf__add_field(b, "key_size", u32, SY_MAP_KEY_SIZE * 8, 0);
+	btf__add_field(b, "value_size", u32, SY_MAP_VALUE_SIZE * 8, 0);
+	btf__add_field(b, "max_entries", u32, SY_MAP_MAX_ENTRIES * 8, 0);
+	btf__add_field(b, "map_flags", u32, SY_MAP_FLAGS * 8, 0);
+	btf__add_field(b, NULL, anon, 48 * 8, 0);
+	btf__add_field(b, "name", name, SY_MAP_NAME * 8, 0);
+	btf__add_field(b, "btf", vp, SY_MAP_BTF * 8, 0);
+	btf__add_field(b, "btf_key_type_id", u32, SY_MAP_BTF_KEY * 8, 0);
+	btf__add_field(b, "btf_value_type_id", u32, SY_MAP_BTF_VALUE * 8, 0);
+	btf__add_field(b, "frozen", boolt, SY_MAP_FROZEN * 8, 0);
+
+	un = btf__add_union(b, NULL, 0);
+	btf__add_field(b, "value", value, 0, 0);
+	btf__add_field(b, "ptrs", ptrs, 0, 0);
+	arr = btf__add_struct(b, "bpf_array", SY_ARRAY_SIZE);
+	btf__add_field(b, "map", map, 0, 0);
+	btf__add_field(b, "elem_size", u32, SY_ARRAY_ELEM_SIZE * 8, 0);
+	btf__add_field(b, "index_mask", u32, (SY_ARRAY_ELEM_SIZE + 4) * 8, 0);
+	btf__add_field(b, "aux", vp, (SY_ARRAY_ELEM_SIZE + 8) * 8, 0);
+	btf__add_field(b, NULL, un, SY_ARRAY_VALUE * 8, 0);
+	(void)arr;
+
+	t = btf__add_struct(b, "btf", SY_BTF_SIZE);
+	btf__add_field(b, "data", vp, SY_BTF_DATA * 8, 0);
+	btf__add_field(b, "data_size", u32, SY_BTF_DATA_SIZE * 8, 0);
+	btf__add_field(b, "id", u32, SY_BTF_ID * 8, 0);
+	btf__add_field(b, "base_btf", vp, SY_BTF_BASE * 8, 0);
+	(void)u64;
+	return b;
+}
+
+/* A program's BTF: `.bss` with `crash` and `stall`. */
+static inline struct btf *sy_prog_btf(void)
+{
+	struct btf *b = btf__new_empty();
+	int u32, crash, stall, ds;
+
+	if (!b)
+		return NULL;
+	u32 = btf__add_int(b, "unsigned int", 4, 0);
+	crash = btf__add_var(b, "crash", BTF_VAR_GLOBAL_ALLOCATED, u32);
+	stall = btf__add_var(b, "stall", BTF_VAR_GLOBAL_ALLOCATED, u32);
+	ds = btf__add_datasec(b, ".bss", 8);
+	btf__add_datasec_var_info(b, crash, 0, 4);
+	btf__add_datasec_var_info(b, stall, 4, 4);
+	(void)ds;
+	return b;
+}
+
+static inline void sy_map_fields(struct synth *sy, __u64 kva, __u32 id,
+				 __u32 type, const char *name, __u32 key,
+				 __u32 value, __u32 max, __u32 flags,
+				 bool frozen, __u64 btf)
+{
+	char n[16] = {};
+
+	strncpy(n, name, sizeof(n) - 1);
+	sy_kput32(sy, kva + SY_MAP_TYPE, type);
+	sy_kput32(sy, kva + SY_MAP_KEY_SIZE, key);
+	sy_kput32(sy, kva + SY_MAP_VALUE_SIZE, value);
+	sy_kput32(sy, kva + SY_MAP_MAX_ENTRIES, max);
+	sy_kput32(sy, kva + SY_MAP_FLAGS, flags);
+	sy_kput32(sy, kva + SY_MAP_ID, id);
+	sy_kput(sy, kva + SY_MAP_NAME, n, sizeof(n));
+	sy_kput64(sy, kva + SY_MAP_BTF, btf);
+	sy_kput32(sy, kva + SY_MAP_BTF_VALUE, btf ? 3 : 0);
+	sy_kput(sy, kva + SY_MAP_FROZEN, &frozen, 1);
+}
+
+/* The node entry for a node at @gpa (direct map), as xarray tags it. */
+static inline __u64 sy_node_entry(struct synth *sy, __u64 gpa)
+{
+	return sy_dm(sy, gpa) | 2;
+}
+
+/*
+ * The whole guest: kernel image, page tables, map_idr with maps 1, 2, 3
+ * (leaf 0) and 70 (leaf 1) under a root node of shift 6.
+ *   1 "demo.bss"  array 16 B x 1, vmalloc, value across a page boundary
+ *		   into a page that is not physically next to it,
+ *		   program BTF (struct btf in the direct map)
+ *   2 "demo_hash" hash, direct map
+ *   3 "demo.rodata" array 4 B x 2 (elem 8), frozen, direct map
+ *   70 "future"   type 99, direct map
+ * Returns 0 or -1.
+ */
+static inline int synth_build(struct synth *sy, int levels)
+{
+	__u64 kva, v, vars = SY_TEXT_GPA + SY_OFF_VARS;
+	const void *raw;
+	struct btf *pb;
+	__u32 l5 = levels == 5, i;
+	int k;
+
+	memset(sy, 0, sizeof(*sy));
+	sy->mem_fd = -1;
+	sy->ram = calloc(1, SY_RAM_SIZE);
+	if (!sy->ram)
+		return -1;
+	sy->levels = levels;
+	if (levels == 5) {
+		sy->page_offset_base = 0xff3ce12000000000ULL;
+		sy->vmalloc_base = 0xffa1c00000000000ULL;
+		sy->vmemmap_base = 0xffd4000000000000ULL;
+	} else {
+		sy->page_offset_base = 0xffff9b8000000000ULL;
+		sy->vmalloc_base = 0xffffb1c000000000ULL;
+		sy->vmemmap_base = 0xffffe58000000000ULL;
+	}
+	sy->phys_base = SY_TEXT_GPA + SY_START_KERNEL_MAP - SY_TEXT_KVA;
+	sy->top = SY_TEXT_GPA + SY_OFF_TOP_PGT;
+	sy->pt_next = SY_PT_GPA;
+	sy->heap_next = SY_HEAP_GPA;
+	sy->vm_next_gpa = SY_VMALLOC_GPA;
+	sy->vm_next_kva = sy->vmalloc_base + 0x10000;
+
+	/* A decoy first: a banner at a 2 MiB step with no page tables. */
+	sy_put(sy, SY_DECOY_GPA + SY_OFF_BANNER, SY_BANNER, strlen(SY_BANNER));
+	/* The image: 2 MiB pages; the direct map: 2 MiB pages over RAM. */
+	sy_put(sy, SY_TEXT_GPA + SY_OFF_BANNER, SY_BANNER, strlen(SY_BANNER));
+	for (v = 0; v < SY_OFF_END; v += 2 << 20)
+		sy_map(sy, SY_TEXT_KVA + v, SY_TEXT_GPA + v, 2);
+	for (v = 0; v < SY_RAM_SIZE; v += 2 << 20)
+		sy_map(sy, sy->page_offset_base + v, v, 2);
+	/* vmemmap: one 1 GiB page at gpa 0 (only its first 64 MiB is RAM). */
+	sy_map(sy, sy->vmemmap_base, 0, 3);
+	sy_put64(sy, vars + 0, sy->page_offset_base);
+	sy_put64(sy, vars + 8, sy->vmalloc_base);
+	sy_put64(sy, vars + 16, sy->vmemmap_base);
+	sy_put64(sy, vars + 24, sy->phys_base);
+	sy_put32(sy, vars + 32, l5);
+
+	/* Program BTF of map 1. */
+	pb = sy_prog_btf();
+	if (!pb)
+		return -1;
+	raw = btf__raw_data(pb, &sy->btf_raw_size);
+	sy->btf_raw_gpa = sy_heap(sy, sy->btf_raw_size);
+	sy_put(sy, sy->btf_raw_gpa, raw, sy->btf_raw_size);
+	btf__free(pb);
+	sy->btf_gpa = sy_heap(sy, SY_BTF_SIZE);
+	sy_put64(sy, sy->btf_gpa + SY_BTF_DATA, sy_dm(sy, sy->btf_raw_gpa));
+	sy_put32(sy, sy->btf_gpa + SY_BTF_DATA_SIZE, sy->btf_raw_size);
+	sy_put32(sy, sy->btf_gpa + SY_BTF_ID, 16);
+
+	/* Map 1: vmalloc; the value starts 8 bytes before a page ends. */
+	kva = sy_vmalloc(sy, 2) + 4096 - 8 - SY_ARRAY_VALUE;
+	sy->map_kva[0] = kva;
+	sy_map_fields(sy, kva, 1, SY_TYPE_ARRAY, "demo.bss", 4, 16, 1, 0x400,
+		      false, sy_dm(sy, sy->btf_gpa));
+	sy_kput32(sy, kva + SY_ARRAY_ELEM_SIZE, 16);
+	for (i = 0; i < 16; i++) {
+		unsigned char b = i * 37 + 5;
+
+		sy_kput(sy, kva + SY_ARRAY_VALUE + i, &b, 1);
+	}
+	/* Map 2: hash, direct map. */
+	sy->map_gpa[1] = sy_heap(sy, SY_MAP_SIZE);
+	sy->map_kva[1] = sy_dm(sy, sy->map_gpa[1]);
+	sy_map_fields(sy, sy->map_kva[1], 2, SY_TYPE_HASH, "demo_hash", 4, 8,
+		      16, 0, false, 0);
+	/* Map 3: array of 2, elem 8, frozen. */
+	sy->map_gpa[2] = sy_heap(sy, SY_ARRAY_SIZE + 16);
+	sy->map_kva[2] = sy_dm(sy, sy->map_gpa[2]);
+	sy_map_fields(sy, sy->map_kva[2], 3, SY_TYPE_ARRAY, "demo.rodata", 4,
+		      4, 2, 0x480, true, 0);
+	sy_kput32(sy, sy->map_kva[2] + SY_ARRAY_ELEM_SIZE, 8);
+	sy_kput32(sy, sy->map_kva[2] + SY_ARRAY_VALUE, 0x11111111);
+	sy_kput32(sy, sy->map_kva[2] + SY_ARRAY_VALUE + 8, 0x22222222);
+	/* Map 70: a type libbpf does not know. */
+	sy->map_gpa[3] = sy_heap(sy, SY_MAP_SIZE);
+	sy->map_kva[3] = sy_dm(sy, sy->map_gpa[3]);
+	sy_map_fields(sy, sy->map_kva[3], 70, SY_TYPE_FUTURE, "future", 8, 8,
+		      4, 0, false, 0);
+	for (k = 0; k < 4; k++)
+		if (!sy->map_gpa[k])
+			sy->map_gpa[k] = sy_kva_to_gpa(sy, sy->map_kva[k]);
+
+	/* map_idr: root (shift 6) -> leaf 0 (ids 1..3), leaf 1 (id 70). */
+	sy->root_node = sy_heap(sy, SY_NODE_SIZE);
+	sy->leaf0 = sy_heap(sy, SY_NODE_SIZE);
+	sy->leaf1 = sy_heap(sy, SY_NODE_SIZE);
+	sy->ram[sy->root_node + SY_NODE_SHIFT] = 6;
+	sy_put64(sy, sy->root_node + SY_NODE_SLOTS, sy_node_entry(sy, sy->leaf0));
+	sy_put64(sy, sy->root_node + SY_NODE_SLOTS + 8, sy_node_entry(sy, sy->leaf1));
+	for (k = 0; k < 3; k++)
+		sy_put64(sy, sy->leaf0 + SY_NODE_SLOTS + (k + 1) * 8, sy->map_kva[k]);
+	sy_put64(sy, sy->leaf1 + SY_NODE_SLOTS + 6 * 8, sy->map_kva[3]);
+	/* Internal entries that hold nothing: retry and zero. */
+	sy_put64(sy, sy->leaf0 + SY_NODE_SLOTS + 10 * 8, 0x402);
+	sy_put64(sy, sy->leaf0 + SY_NODE_SLOTS + 11 * 8, 0x406);
+	sy_put64(sy, SY_TEXT_GPA + SY_OFF_MAP_IDR + SY_IDR_RT + SY_XA_HEAD,
+		 sy_node_entry(sy, sy->root_node));
+	/* The vmalloc PMD table, for tests that loop it. */
+	sy->pmd_vmalloc = sy_table_of(sy, sy->vmalloc_base, 2);
+	return 0;
+}
+
+static inline int sy_write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fwrite(p, 1, n, f) == n;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+/* The symbols text, at the image's slide (kallsyms format). */
+static inline int sy_symbols(struct synth *sy, const char *path, bool l5sym)
+{
+	char buf[2048], l5[64] = "";
+	int n;
+
+	(void)sy;
+	if (l5sym)
+		snprintf(l5, sizeof(l5), "%016llx D __pgtable_l5_enabled\n",
+			 SY_TEXT_KVA + SY_OFF_VARS + 32);
+	n = snprintf(buf, sizeof(buf),
+		     "0000000000000000 A fixed_percpu_data\n"
+		     "%016llx T _text\n"
+		     "%016llx T _stext\n"
+		     "%016llx D linux_banner\n"
+		     "%016llx D init_top_pgt\n"
+		     "%016llx d map_idr\n"
+		     "%016llx D page_offset_base\n"
+		     "%016llx D vmalloc_base\n"
+		     "%016llx D vmemmap_base\n"
+		     "%016llx D phys_base\n"
+		     "%s"
+		     "%016llx B _end\n"
+		     "ffffffffc0552024 r map_idr\t[some_module]\n",
+		     SY_TEXT_KVA, SY_TEXT_KVA, SY_TEXT_KVA + SY_OFF_BANNER,
+		     SY_TEXT_KVA + SY_OFF_TOP_PGT, SY_TEXT_KVA + SY_OFF_MAP_IDR,
+		     SY_TEXT_KVA + SY_OFF_VARS, SY_TEXT_KVA + SY_OFF_VARS + 8,
+		     SY_TEXT_KVA + SY_OFF_VARS + 16, SY_TEXT_KVA + SY_OFF_VARS + 24,
+		     l5, SY_TEXT_KVA + SY_OFF_END);
+	return sy_write_file(path, buf, n);
+}
+
+/* Write the files: RAM to a memfd, the BTF and the symbols to @dir. */
+static inline int synth_finish(struct synth *sy, const char *dir)
+{
+	struct btf *kb = sy_kernel_btf();
+	const void *raw;
+	__u32 size;
+	int err;
+
+	if (!kb)
+		return -1;
+	raw = btf__raw_data(kb, &size);
+	snprintf(sy->btf_path, sizeof(sy->btf_path), "%s/vmlinux.btf", dir);
+	snprintf(sy->sym_path, sizeof(sy->sym_path), "%s/kallsyms", dir);
+	err = !raw || sy_write_file(sy->btf_path, raw, size) ||
+	      sy_symbols(sy, sy->sym_path, true);
+	btf__free(kb);
+	if (err)
+		return -1;
+	sy->mem_fd = memfd_create("synth-ram", MFD_CLOEXEC);
+	if (sy->mem_fd < 0 ||
+	    pwrite(sy->mem_fd, sy->ram, SY_RAM_SIZE, 0) != (ssize_t)SY_RAM_SIZE)
+		return -1;
+	snprintf(sy->mem_path, sizeof(sy->mem_path), "/proc/self/fd/%d",
+		 sy->mem_fd);
+	return 0;
+}
+
+static inline void synth_free(struct synth *sy)
+{
+	if (sy->mem_fd >= 0)
+		close(sy->mem_fd);
+	free(sy->ram);
+	sy->ram = NULL;
+	sy->mem_fd = -1;
+}
+
+/* Open, attach and load a session on the files; NULL with errno. */
+static inline struct bpfpoke_session *synth_session(struct synth *sy,
+						    __u32 flags)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts,
+		.btf = sy->btf_path,
+		.symbols = sy->sym_path,
+		.mem_file = sy->mem_path,
+		.flags = flags,
+	);
+	struct bpfpoke_session *s = bpfpoke_session_open(&opts);
+	int err;
+
+	if (!s)
+		return NULL;
+	if (bpfpoke_session_attach(s) || bpfpoke_session_load(s)) {
+		err = errno;
+		bpfpoke_session_close(s);
+		errno = err;
+		return NULL;
+	}
+	return s;
+}
+
+#endif /* __SYNTH_IMAGE_H */

@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest kernel model on synthetic guests (synth_image.h): KASLR and
+ * paging found from memory alone, translation, the map walk, program BTF,
+ * array values, the mem-file layout, the kernel description parsers; and
+ * hostile guests (xarray cycles, bad pointers, huge or broken BTF,
+ * page-table loops), which must fail cleanly.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "bpfpoke.h"
+#include "kselftest_harness.h"
+#include "synth_image.h"
+
+static char warnings[8192];
+
+__attribute__((format(printf, 2, 0)))
+static int capture(enum bpfpoke_print_level level, const char *fmt, va_list ap)
+{
+	size_t len = strlen(warnings);
+
+	if (level != BPFPOKE_WARN || len >= sizeof(warnings) - 1)
+		return 0;
+	return vsnprintf(warnings + len, sizeof(warnings) - len, fmt, ap);
+}
+
+FIXTURE(guest) {
+	struct synth sy;
+	char dir[64];
+	struct bpfpoke_session *s;
+};
+
+FIXTURE_VARIANT(guest) {
+	int levels;
+};
+
+FIXTURE_VARIANT_ADD(guest, four_level) {
+	.levels = 4,
+};
+
+FIXTURE_VARIANT_ADD(guest, five_level) {
+	.levels = 5,
+};
+
+FIXTURE_SETUP(guest)
+{
+	snprintf(self->dir, sizeof(self->dir), "/tmp/bpfpoke-kmodel.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	ASSERT_EQ(0, synth_build(&self->sy, variant->levels));
+	self->s = NULL;
+	warnings[0] = 0;
+	bpfpoke_set_print(capture);
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+	char path[128];
+
+	bpfpoke_session_close(self->s);
+	synth_free(&self->sy);
+	snprintf(path, sizeof(path), "%s/vmlinux.btf", self->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/kallsyms", self->dir);
+	unlink(path);
+	rmdir(self->dir);
+}
+
+/* Finish the image and open a loaded session on it. */
+#define OPEN(flags) do {						\
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));		\
+	self->s = synth_session(&self->sy, flags);			\
+	ASSERT_NE(NULL, self->s) TH_LOG("session: %s; %s",		\
+					strerror(errno), warnings);	\
+} while (0)
+
+static const struct bpfpoke_map_info *find(const struct bpfpoke_map_info *m,
+					   size_t nr, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (m[i].id == id)
+			return &m[i];
+	return NULL;
+}
+
+TEST_F(guest, kernel_found)
+{
+	struct bpfpoke_kernel_info ki;
+	const struct bpfpoke_mem_region *r;
+	unsigned int nr;
+
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_session_kernel_info(self->s, &ki));
+	EXPECT_EQ(SY_TEXT_KVA, ki.text_kva);
+	EXPECT_EQ(SY_TEXT_GPA, ki.text_gpa);
+	EXPECT_EQ(SY_TEXT_KVA - 0xffffffff81000000ULL, ki.kaslr_offset);
+	EXPECT_EQ(variant->levels, (int)ki.levels);
+	EXPECT_EQ(self->sy.page_offset_base, ki.page_offset_base);
+	EXPECT_EQ(self->sy.vmalloc_base, ki.vmalloc_base);
+	EXPECT_EQ(self->sy.vmemmap_base, ki.vmemmap_base);
+	EXPECT_EQ(self->sy.phys_base, ki.phys_base);
+	EXPECT_EQ(self->sy.top, ki.top_pgt_gpa);
+	EXPECT_STREQ("Linux version 6.1.0-synthetic (bpfpoke@test) #1 SMP",
+		     ki.banner);
+	ASSERT_EQ(0, bpfpoke_session_regions(self->s, &r, &nr));
+	ASSERT_EQ(1, nr);
+	EXPECT_EQ(0, r[0].gpa);
+	EXPECT_EQ(SY_RAM_SIZE, r[0].size);
+	/* Loading twice is refused, the model stays. */
+	EXPECT_EQ(-EALREADY, bpfpoke_session_load(self->s));
+	EXPECT_EQ(-EALREADY, bpfpoke_session_attach(self->s));
+}
+
+TEST_F(guest, translate)
+{
+	__u64 gpa, kva, v;
+
+	OPEN(0);
+	/* Image and direct map: the linear shortcuts. */
+	ASSERT_EQ(0, bpfpoke_translate(self->s, SY_TEXT_KVA + 0x1234, &gpa));
+	EXPECT_EQ(SY_TEXT_GPA + 0x1234, gpa);
+	ASSERT_EQ(0, bpfpoke_translate(self->s,
+				       self->sy.page_offset_base + 0x3000008, &gpa));
+	EXPECT_EQ(0x3000008, gpa);
+	/* vmalloc: 4 KiB pages, walked; then from the cache. */
+	kva = self->sy.map_kva[0];
+	ASSERT_EQ(0, bpfpoke_translate(self->s, kva, &gpa));
+	EXPECT_EQ(self->sy.map_gpa[0], gpa);
+	ASSERT_EQ(0, bpfpoke_translate(self->s, kva, &gpa));
+	EXPECT_EQ(self->sy.map_gpa[0], gpa);
+	/* A 1 GiB page. */
+	ASSERT_EQ(0, bpfpoke_translate(self->s, self->sy.vmemmap_base + 0x2345678,
+				       &gpa));
+	EXPECT_EQ(0x2345678, gpa);
+	ASSERT_EQ(0, bpfpoke_read_kva(self->s, self->sy.vmemmap_base + SY_TEXT_GPA +
+				      SY_OFF_BANNER, &v, sizeof(v)));
+	EXPECT_EQ(0, memcmp(&v, "Linux ve", 8));
+	/* Beyond RAM through the 1 GiB page: mapped, but no memory. */
+	EXPECT_EQ(-EFAULT, bpfpoke_read_kva(self->s, self->sy.vmemmap_base +
+					    SY_RAM_SIZE, &v, sizeof(v)));
+	/* Not mapped, not canonical, user half. */
+	EXPECT_EQ(-EFAULT, bpfpoke_translate(self->s, self->sy.vmalloc_base +
+					     (1ULL << 33), &gpa));
+	EXPECT_EQ(-EFAULT, bpfpoke_translate(self->s, 0x8000000000000000ULL, &gpa));
+	EXPECT_EQ(-EFAULT, bpfpoke_translate(self->s, 0x00007fff00000000ULL, &gpa));
+	EXPECT_EQ(EFAULT, errno);
+	/* Physical reads: in RAM, across its end, outside. */
+	EXPECT_EQ(0, bpfpoke_read_phys(self->s, SY_RAM_SIZE - 8, &v, 8));
+	EXPECT_EQ(-EFAULT, bpfpoke_read_phys(self->s, SY_RAM_SIZE - 4, &v, 8));
+	EXPECT_EQ(-EFAULT, bpfpoke_read_phys(self->s, 1ULL << 40, &v, 8));
+	EXPECT_EQ(-EINVAL, bpfpoke_read_phys(self->s, 0, &v, 0));
+	EXPECT_EQ(-EROFS, bpfpoke_write_phys(self->s, 0, &v, 8));
+}
+
+TEST_F(guest, maps)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	size_t nr;
+
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr)) TH_LOG("%s", warnings);
+	ASSERT_EQ(4, nr) TH_LOG("%s", warnings);
+	EXPECT_EQ(1, maps[0].id);
+	EXPECT_EQ(2, maps[1].id);
+	EXPECT_EQ(3, maps[2].id);
+	EXPECT_EQ(70, maps[3].id);
+
+	m = find(maps, nr, 1);
+	EXPECT_STREQ("demo.bss", m->name);
+	EXPECT_EQ(SY_TYPE_ARRAY, m->type);
+	EXPECT_STREQ("array", bpfpoke_map_type_str(self->s, m->type));
+	EXPECT_EQ(4, m->key_size);
+	EXPECT_EQ(16, m->value_size);
+	EXPECT_EQ(1, m->max_entries);
+	EXPECT_EQ(0x400, m->map_flags);
+	EXPECT_FALSE(m->frozen);
+	EXPECT_EQ(16, m->btf_id);
+	EXPECT_EQ(3, m->btf_value_type_id);
+	EXPECT_EQ(16, m->elem_size);
+	EXPECT_EQ(self->sy.map_kva[0], m->kva);
+	EXPECT_EQ(self->sy.map_kva[0] + SY_ARRAY_VALUE, m->value_kva);
+
+	m = find(maps, nr, 2);
+	EXPECT_STREQ("demo_hash", m->name);
+	EXPECT_STREQ("hash", bpfpoke_map_type_str(self->s, m->type));
+	EXPECT_EQ(0, m->value_kva);
+	EXPECT_EQ(0, m->btf_kva);
+
+	m = find(maps, nr, 3);
+	EXPECT_STREQ("demo.rodata", m->name);
+	EXPECT_TRUE(m->frozen);
+	EXPECT_EQ(8, m->elem_size);
+
+	m = find(maps, nr, 70);
+	EXPECT_STREQ("future", m->name);
+	/* Named from the guest's BTF, as libbpf does not know type 99. */
+	EXPECT_STREQ("future_thing", bpfpoke_map_type_str(self->s, m->type));
+	EXPECT_EQ(NULL, bpfpoke_map_type_str(NULL, m->type));
+	EXPECT_EQ(NULL, bpfpoke_map_type_str(self->s, 12345));
+
+	/* Retry and zero entries are no maps and no warnings. */
+	EXPECT_STREQ("", warnings);
+	ASSERT_EQ(0, bpfpoke_maps_refresh(self->s));
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(4, nr);
+}
+
+TEST_F(guest, values)
+{
+	const struct bpfpoke_map_info *maps, *bss, *ro, *hash;
+	unsigned char v[16], w[4] = { 0xaa, 0xbb, 0xcc, 0xdd };
+	__u32 x;
+	size_t nr;
+	int i;
+
+	OPEN(BPFPOKE_SESSION_WRITABLE);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	bss = find(maps, nr, 1);
+	ro = find(maps, nr, 3);
+	hash = find(maps, nr, 2);
+	ASSERT_NE(NULL, bss);
+
+	/* The value crosses a page boundary into a non-adjacent page. */
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, v, 16));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ((unsigned char)(i * 37 + 5), v[i]);
+	ASSERT_EQ(0, bpfpoke_map_value_write(self->s, bss, 0, 4, w, 4));
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, v, 16));
+	EXPECT_EQ(0, memcmp(v + 4, w, 4));
+	EXPECT_EQ((unsigned char)(3 * 37 + 5), v[3]);
+	EXPECT_EQ((unsigned char)(8 * 37 + 5), v[8]);
+
+	/* Index 1 of an array with elem_size 8. */
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, ro, 1, 0, &x, 4));
+	EXPECT_EQ(0x22222222, x);
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, ro, 0, 0, &x, 4));
+	EXPECT_EQ(0x11111111, x);
+
+	/* Bounds and kinds. */
+	EXPECT_EQ(-ERANGE, bpfpoke_map_value_read(self->s, ro, 2, 0, &x, 4));
+	EXPECT_EQ(-ERANGE, bpfpoke_map_value_read(self->s, ro, 0, 1, &x, 4));
+	EXPECT_EQ(-ERANGE, bpfpoke_map_value_read(self->s, bss, 0, 0xffffffff, v, 2));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_value_read(self->s, bss, 0, 0, v, 0));
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_value_read(self->s, hash, 0, 0, v, 4));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(guest, read_only_session)
+{
+	const struct bpfpoke_map_info *maps;
+	unsigned char b = 1;
+	size_t nr;
+
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(-EROFS, bpfpoke_map_value_write(self->s, &maps[0], 0, 0, &b, 1));
+}
+
+TEST_F(guest, program_btf)
+{
+	const struct bpfpoke_map_info *maps;
+	const struct btf_type *t;
+	struct btf *btf;
+	size_t nr;
+	__s32 id;
+
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	btf = bpfpoke_map_btf(self->s, find(maps, nr, 1));
+	ASSERT_NE(NULL, btf) TH_LOG("%s: %s", strerror(errno), warnings);
+	id = btf__find_by_name_kind(btf, ".bss", BTF_KIND_DATASEC);
+	ASSERT_GT(id, 0);
+	t = btf__type_by_id(btf, id);
+	EXPECT_EQ(2, btf_vlen(t));
+	EXPECT_GT(btf__find_by_name_kind(btf, "crash", BTF_KIND_VAR), 0);
+	btf__free(btf);
+	EXPECT_GT(bpfpoke_session_times(self->s)->map_btf_ns, 0);
+
+	/* A map without BTF. */
+	EXPECT_EQ(NULL, bpfpoke_map_btf(self->s, find(maps, nr, 2)));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(guest, split_btf_on_vmlinux)
+{
+	const struct bpfpoke_map_info *maps;
+	struct btf *base, *split, *got;
+	const void *raw;
+	__u32 size;
+	size_t nr;
+
+	/* Module-style BTF split on the "vmlinux" BTF the session uses. */
+	base = sy_kernel_btf();
+	ASSERT_NE(NULL, base);
+	split = btf__new_empty_split(base);
+	ASSERT_NE(NULL, split);
+	ASSERT_GT(btf__add_struct(split, "split_only", 4), 0);
+	ASSERT_EQ(0, btf__add_field(split, "x", 2, 0, 0));
+	raw = btf__raw_data(split, &size);
+	ASSERT_NE(NULL, raw);
+	ASSERT_LT(size, 4096);
+	sy_put(&self->sy, self->sy.btf_raw_gpa, raw, size);
+	sy_put32(&self->sy, self->sy.btf_gpa + SY_BTF_DATA_SIZE, size);
+	sy_put64(&self->sy, self->sy.btf_gpa + SY_BTF_BASE,
+		 sy_dm(&self->sy, self->sy.btf_gpa));
+	btf__free(split);
+	btf__free(base);
+
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	got = bpfpoke_map_btf(self->s, find(maps, nr, 1));
+	ASSERT_NE(NULL, got) TH_LOG("%s: %s", strerror(errno), warnings);
+	EXPECT_GT(btf__find_by_name_kind(got, "split_only", BTF_KIND_STRUCT), 0);
+	/* Base types resolve through the session's vmlinux BTF. */
+	EXPECT_GT(btf__find_by_name_kind(got, "bpf_map", BTF_KIND_STRUCT), 0);
+	btf__free(got);
+}
+
+/* Hostile guests: each breaks one thing, and must fail, not crash. */
+
+TEST_F(guest, xarray_self_cycle)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	/* The root lists itself: its shift does not descend. */
+	sy_put64(&self->sy, self->sy.root_node + SY_NODE_SLOTS + 5 * 8,
+		 sy_node_entry(&self->sy, self->sy.root_node));
+	OPEN(0);
+	EXPECT_EQ(-ELOOP, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(ELOOP, errno);
+}
+
+TEST_F(guest, xarray_shared_node)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	/* Two slots share a leaf: seen twice. */
+	sy_put64(&self->sy, self->sy.root_node + SY_NODE_SLOTS + 2 * 8,
+		 sy_node_entry(&self->sy, self->sy.leaf0));
+	OPEN(0);
+	EXPECT_EQ(-ELOOP, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_NE(NULL, strstr(warnings, "reached twice"));
+}
+
+TEST_F(guest, xarray_node_below_leaf)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	/* A leaf points back up to the root. */
+	sy_put64(&self->sy, self->sy.leaf1 + SY_NODE_SLOTS,
+		 sy_node_entry(&self->sy, self->sy.root_node));
+	OPEN(0);
+	EXPECT_EQ(-ELOOP, bpfpoke_maps(self->s, &maps, &nr));
+}
+
+TEST_F(guest, xarray_bad_shift)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	self->sy.ram[self->sy.root_node + SY_NODE_SHIFT] = 63;
+	OPEN(0);
+	EXPECT_EQ(-ELOOP, bpfpoke_maps(self->s, &maps, &nr));
+}
+
+TEST_F(guest, xarray_head_not_kernel)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	sy_put64(&self->sy, SY_TEXT_GPA + SY_OFF_MAP_IDR + SY_IDR_RT + SY_XA_HEAD,
+		 0x123456789abc0002ULL);
+	OPEN(0);
+	EXPECT_EQ(-EFAULT, bpfpoke_maps(self->s, &maps, &nr));
+}
+
+TEST_F(guest, xarray_node_unmapped)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	/* A canonical kernel address that nothing maps. */
+	sy_put64(&self->sy, self->sy.root_node + SY_NODE_SLOTS + 3 * 8,
+		 (self->sy.vmalloc_base + (1ULL << 34)) | 2);
+	OPEN(0);
+	EXPECT_EQ(-EFAULT, bpfpoke_maps(self->s, &maps, &nr));
+}
+
+TEST_F(guest, empty_map_idr)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr = 99;
+
+	sy_put64(&self->sy, SY_TEXT_GPA + SY_OFF_MAP_IDR + SY_IDR_RT + SY_XA_HEAD, 0);
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(0, nr);
+}
+
+TEST_F(guest, bad_map_pointers_skipped)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	/* User address; unmapped kernel address; id that is not the index. */
+	sy_put64(&self->sy, self->sy.leaf0 + SY_NODE_SLOTS + 20 * 8,
+		 0x00007fff12345000ULL);
+	sy_put64(&self->sy, self->sy.leaf0 + SY_NODE_SLOTS + 21 * 8,
+		 self->sy.vmalloc_base + (1ULL << 34));
+	sy_put64(&self->sy, self->sy.leaf0 + SY_NODE_SLOTS + 22 * 8,
+		 self->sy.map_kva[1]);
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(4, nr);
+	EXPECT_NE(NULL, strstr(warnings, "index 20 holds 0x7fff12345000, not a kernel pointer"));
+	EXPECT_NE(NULL, strstr(warnings, "index 21: struct bpf_map"));
+	EXPECT_NE(NULL, strstr(warnings, "index 22 holds a map with id 2"));
+}
+
+TEST_F(guest, btf_huge)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	sy_put32(&self->sy, self->sy.btf_gpa + SY_BTF_DATA_SIZE, 0x40000000);
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(NULL, bpfpoke_map_btf(self->s, find(maps, nr, 1)));
+	EXPECT_EQ(E2BIG, errno);
+}
+
+TEST_F(guest, btf_truncated)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+
+	sy_put32(&self->sy, self->sy.btf_gpa + SY_BTF_DATA_SIZE,
+		 self->sy.btf_raw_size - 7);
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(NULL, bpfpoke_map_btf(self->s, find(maps, nr, 1)));
+	EXPECT_NE(0, errno);
+	EXPECT_NE(NULL, strstr(warnings, "malformed BTF"));
+}
+
+TEST_F(guest, btf_garbage_and_bad_pointer)
+{
+	const struct bpfpoke_map_info *maps;
+	unsigned char junk[64];
+	size_t nr;
+
+	memset(junk, 0xff, sizeof(junk));
+	sy_put(&self->sy, self->sy.btf_raw_gpa + 8, junk, sizeof(junk));
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(NULL, bpfpoke_map_btf(self->s, find(maps, nr, 1)));
+	EXPECT_NE(0, errno);
+
+	/* data pointing outside the kernel half. */
+	bpfpoke_session_close(self->s);
+	self->s = NULL;
+	sy_put64(&self->sy, self->sy.btf_gpa + SY_BTF_DATA, 0x1000);
+	synth_free(&self->sy);
+	ASSERT_EQ(0, synth_build(&self->sy, variant->levels));
+	sy_put64(&self->sy, self->sy.btf_gpa + SY_BTF_DATA, 0x1000);
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(NULL, bpfpoke_map_btf(self->s, find(maps, nr, 1)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(guest, page_table_loop)
+{
+	const struct bpfpoke_map_info *maps;
+	__u64 gpa, kva = self->sy.map_kva[0], pmd = self->sy.pmd_vmalloc;
+	size_t nr;
+
+	/* The PMD entry of map 1's page points at the PMD table itself. */
+	sy_put64(&self->sy, pmd + ((kva >> 21) & 511) * 8, pmd | SY_PTE_FLAGS);
+	OPEN(0);
+	/* The PMD read as a PT: entry ((kva >> 12) & 511) of it is empty. */
+	ASSERT_EQ(0, ((kva >> 12) & 511) == ((kva >> 21) & 511));
+	EXPECT_EQ(-EFAULT, bpfpoke_translate(self->s, kva, &gpa));
+	/* The map is skipped, the walk goes on. */
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	EXPECT_EQ(3, nr);
+	EXPECT_EQ(NULL, find(maps, nr, 1));
+}
+
+TEST_F(guest, pse_at_top_level)
+{
+	__u64 gpa, kva = self->sy.vmalloc_base;
+
+	/* PS in a top-level entry is reserved: the walk refuses it. */
+	sy_put64(&self->sy, self->sy.top + ((kva >> (12 + 9 * (variant->levels - 1))) & 511) * 8,
+		 SY_PTE_FLAGS | SY_PTE_PSE);
+	OPEN(0);
+	EXPECT_EQ(-EFAULT, bpfpoke_translate(self->s, kva + 0x10000, &gpa));
+}
+
+TEST_F(guest, no_kernel)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts);
+	struct bpfpoke_session *s;
+
+	/* Only the decoy's banner: no page table maps it. */
+	memset(self->sy.ram + SY_TEXT_GPA, 0, SY_OFF_END);
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	opts.btf = self->sy.btf_path;
+	opts.symbols = self->sy.sym_path;
+	opts.mem_file = self->sy.mem_path;
+	s = bpfpoke_session_open(&opts);
+	ASSERT_NE(NULL, s);
+	/* Not attached yet. */
+	EXPECT_EQ(-EINVAL, bpfpoke_session_load(s));
+	ASSERT_EQ(0, bpfpoke_session_attach(s));
+	EXPECT_EQ(-ENOENT, bpfpoke_session_load(s));
+	EXPECT_NE(NULL, strstr(warnings, "1 banner match at 2 MiB steps"));
+	bpfpoke_session_close(s);
+}
+
+TEST_F(guest, level_from_walk)
+{
+	struct bpfpoke_kernel_info ki;
+
+	/* Without __pgtable_l5_enabled the walk decides 4 or 5. */
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	ASSERT_EQ(0, sy_symbols(&self->sy, self->sy.sym_path, false));
+	self->s = synth_session(&self->sy, 0);
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, bpfpoke_session_kernel_info(self->s, &ki));
+	EXPECT_EQ(variant->levels, (int)ki.levels);
+	EXPECT_EQ(SY_TEXT_KVA, ki.text_kva);
+}
+
+/* Inputs and options */
+
+static int write_text(const char *path, const char *text)
+{
+	return sy_write_file(path, text, strlen(text));
+}
+
+TEST_F(guest, symbols_files)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts);
+	char path[128];
+
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	snprintf(path, sizeof(path), "%s/syms", self->dir);
+	opts.btf = self->sy.btf_path;
+	opts.symbols = path;
+	opts.mem_file = self->sy.mem_path;
+
+	/* kallsyms read without privileges: all addresses 0. */
+	ASSERT_EQ(0, write_text(path, "0000000000000000 T _text\n"
+			     "0000000000000000 D linux_banner\n"
+			     "0000000000000000 D init_top_pgt\n"
+			     "0000000000000000 d map_idr\n"));
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(ENODATA, errno);
+	/* A needed symbol missing. */
+	ASSERT_EQ(0, write_text(path, "ffffffff81000000 T _text\n"
+			     "ffffffff82000000 D linux_banner\n"
+			     "ffffffff82200000 D init_top_pgt\n"));
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(ENOENT, errno);
+	/* Two addresses for one needed name. */
+	ASSERT_EQ(0, write_text(path, "ffffffff81000000 T _text\n"
+			     "ffffffff82000000 D linux_banner\n"
+			     "ffffffff82200000 D init_top_pgt\n"
+			     "ffffffff82300000 d map_idr\n"
+			     "ffffffff82400000 d map_idr\n"));
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(ENOTUNIQ, errno);
+	/* Outside the image. */
+	ASSERT_EQ(0, write_text(path, "ffffffff81000000 T _text\n"
+			     "ffffffff82000000 D linux_banner\n"
+			     "ffffffff82200000 D init_top_pgt\n"
+			     "ffffffffc2300000 d map_idr\n"));
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(EINVAL, errno);
+	/* Not a symbols file at all. */
+	ASSERT_EQ(0, write_text(path, "\x7f" "ELF garbage\nmore garbage\n"));
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(EINVAL, errno);
+	/* System.map style, no trailing newline, CRLF: fine. */
+	ASSERT_EQ(0, write_text(path, "ffffffff81000000 T _text\r\n"
+			     "ffffffff82000000 D linux_banner\r\n"
+			     "ffffffff82200000 D init_top_pgt\r\n"
+			     "ffffffff82300000 d map_idr"));
+	self->s = bpfpoke_session_open(&opts);
+	EXPECT_NE(NULL, self->s) TH_LOG("%s", warnings);
+	/* No such file. */
+	opts.symbols = "/nonexistent/kallsyms";
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(guest, kernel_btf_unusable)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts);
+	struct btf *b;
+	const void *raw;
+	__u32 size;
+
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	/* A BTF without struct bpf_map. */
+	b = btf__new_empty();
+	ASSERT_GT(btf__add_int(b, "int", 4, BTF_INT_SIGNED), 0);
+	raw = btf__raw_data(b, &size);
+	ASSERT_EQ(0, sy_write_file(self->sy.btf_path, raw, size));
+	btf__free(b);
+	opts.btf = self->sy.btf_path;
+	opts.symbols = self->sy.sym_path;
+	opts.mem_file = self->sy.mem_path;
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_NE(NULL, strstr(warnings, "vmlinux BTF: no usable struct"));
+	/* Not BTF at all. */
+	ASSERT_EQ(0, write_text(self->sy.btf_path, "not btf"));
+	EXPECT_EQ(NULL, bpfpoke_session_open(&opts));
+	EXPECT_NE(0, errno);
+}
+
+TEST(opts)
+{
+	struct {
+		struct bpfpoke_session_opts o;
+		char extra[8];
+	} big;
+
+	BPFPOKE_OPTS(bpfpoke_session_opts, none);
+	BPFPOKE_OPTS(bpfpoke_session_opts, both, .vmlinux = "/v",
+		     .btf = "/b", .symbols = "/s", .mem_file = "/m");
+	BPFPOKE_OPTS(bpfpoke_session_opts, two_mem, .btf = "/b",
+		     .symbols = "/s", .mem_file = "/m", .vm_pid = 1);
+	BPFPOKE_OPTS(bpfpoke_session_opts, flags, .btf = "/b",
+		     .symbols = "/s", .mem_file = "/m", .flags = 1U << 31);
+	BPFPOKE_OPTS(bpfpoke_session_opts, split_vm, .btf = "/b",
+		     .symbols = "/s", .vm_pid = 1, .mem_file_below_4g = 4096);
+
+	EXPECT_EQ(NULL, bpfpoke_session_open(NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, bpfpoke_session_open(&none));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, bpfpoke_session_open(&both));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, bpfpoke_session_open(&two_mem));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, bpfpoke_session_open(&flags));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, bpfpoke_session_open(&split_vm));
+	EXPECT_EQ(EINVAL, errno);
+	/* A newer caller's struct: unknown bytes must be zero. */
+	memset(&big, 0, sizeof(big));
+	big.o = two_mem;
+	big.o.vm_pid = 0;
+	big.o.sz = sizeof(big);
+	big.extra[3] = 1;
+	EXPECT_EQ(NULL, bpfpoke_session_open(&big.o));
+	EXPECT_EQ(EINVAL, errno);
+	big.o.sz = 4;
+	EXPECT_EQ(NULL, bpfpoke_session_open(&big.o));
+	EXPECT_EQ(EINVAL, errno);
+	/* NULL sessions. */
+	EXPECT_EQ(-EINVAL, bpfpoke_session_attach(NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_maps(NULL, NULL, NULL));
+	EXPECT_EQ(NULL, bpfpoke_session_times(NULL));
+	bpfpoke_session_close(NULL);
+}
+
+TEST(q35_rule)
+{
+	EXPECT_EQ(512ULL << 20, bpfpoke_q35_below_4g(512ULL << 20, 0));
+	EXPECT_EQ(0xafffffffULL, bpfpoke_q35_below_4g(0xafffffffULL, 0));
+	/* From 2.75 GiB on, split at 2 GiB. */
+	EXPECT_EQ(0x80000000ULL, bpfpoke_q35_below_4g(0xb0000000ULL, 0));
+	EXPECT_EQ(0x80000000ULL, bpfpoke_q35_below_4g(8ULL << 30, 0));
+	/* max-ram-below-4g lowers the split, never raises it. */
+	EXPECT_EQ(1ULL << 30, bpfpoke_q35_below_4g(8ULL << 30, 1ULL << 30));
+	EXPECT_EQ(256ULL << 20, bpfpoke_q35_below_4g(512ULL << 20, 256ULL << 20));
+	EXPECT_EQ(0x80000000ULL, bpfpoke_q35_below_4g(8ULL << 30, 3ULL << 30));
+	EXPECT_EQ(512ULL << 20, bpfpoke_q35_below_4g(512ULL << 20, 1ULL << 30));
+}
+
+/* A sparse 3 GiB file: q35 splits it at 2 GiB. */
+TEST(mem_file_layout)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts, .btf = "/b", .symbols = "/s");
+	char path[] = "/tmp/bpfpoke-ram.XXXXXX";
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, 3ULL << 30));
+	ASSERT_EQ(8, pwrite(fd, "low-end!", 8, (2ULL << 30) - 8));
+	ASSERT_EQ(8, pwrite(fd, "high-0!!", 8, 2ULL << 30));
+	close(fd);
+	/*
+	 * The description files are not read before attach fails or
+	 * succeeds; use the library's memory layer through a session
+	 * whose kernel description is the synthetic one.
+	 */
+	{
+		struct synth sy;
+		struct bpfpoke_session *s;
+		const struct bpfpoke_mem_region *r;
+		char dir[] = "/tmp/bpfpoke-kmodel.XXXXXX", buf[8];
+		unsigned int nr;
+
+		ASSERT_NE(NULL, mkdtemp(dir));
+		ASSERT_EQ(0, synth_build(&sy, 4));
+		ASSERT_EQ(0, synth_finish(&sy, dir));
+		opts.btf = sy.btf_path;
+		opts.symbols = sy.sym_path;
+		opts.mem_file = path;
+		s = bpfpoke_session_open(&opts);
+		ASSERT_NE(NULL, s);
+		ASSERT_EQ(0, bpfpoke_session_attach(s));
+		ASSERT_EQ(0, bpfpoke_session_regions(s, &r, &nr));
+		ASSERT_EQ(2, nr);
+		EXPECT_EQ(0, r[0].gpa);
+		EXPECT_EQ(2ULL << 30, r[0].size);
+		EXPECT_EQ(4ULL << 30, r[1].gpa);
+		EXPECT_EQ(1ULL << 30, r[1].size);
+		ASSERT_EQ(0, bpfpoke_read_phys(s, (2ULL << 30) - 8, buf, 8));
+		EXPECT_EQ(0, memcmp(buf, "low-end!", 8));
+		ASSERT_EQ(0, bpfpoke_read_phys(s, 4ULL << 30, buf, 8));
+		EXPECT_EQ(0, memcmp(buf, "high-0!!", 8));
+		/* The PCI hole is no RAM. */
+		EXPECT_EQ(-EFAULT, bpfpoke_read_phys(s, 3ULL << 30, buf, 8));
+		/* Nor is a read that runs from low RAM into the hole. */
+		EXPECT_EQ(-EFAULT, bpfpoke_read_phys(s, (2ULL << 30) - 4, buf, 8));
+		/* No kernel in an empty file. */
+		EXPECT_EQ(-ENOENT, bpfpoke_session_load(s));
+		bpfpoke_session_close(s);
+
+		/* An explicit split; and one larger than the file. */
+		opts.mem_file_below_4g = 1ULL << 30;
+		s = bpfpoke_session_open(&opts);
+		ASSERT_NE(NULL, s);
+		ASSERT_EQ(0, bpfpoke_session_attach(s));
+		ASSERT_EQ(0, bpfpoke_session_regions(s, &r, &nr));
+		ASSERT_EQ(2, nr);
+		EXPECT_EQ(1ULL << 30, r[0].size);
+		EXPECT_EQ(2ULL << 30, r[1].size);
+		bpfpoke_session_close(s);
+		opts.mem_file_below_4g = 4ULL << 30;
+		s = bpfpoke_session_open(&opts);
+		ASSERT_NE(NULL, s);
+		EXPECT_EQ(-EINVAL, bpfpoke_session_attach(s));
+		bpfpoke_session_close(s);
+		/* Both ways of giving the split at once. */
+		opts.mem_file_below_4g = 1ULL << 30;
+		opts.mem_file_max_below_4g = 1ULL << 30;
+		s = bpfpoke_session_open(&opts);
+		ASSERT_NE(NULL, s);
+		EXPECT_EQ(-EINVAL, bpfpoke_session_attach(s));
+		bpfpoke_session_close(s);
+		/* max-ram-below-4g as QEMU takes it. */
+		opts.mem_file_below_4g = 0;
+		opts.mem_file_max_below_4g = 512ULL << 20;
+		s = bpfpoke_session_open(&opts);
+		ASSERT_NE(NULL, s);
+		ASSERT_EQ(0, bpfpoke_session_attach(s));
+		ASSERT_EQ(0, bpfpoke_session_regions(s, &r, &nr));
+		EXPECT_EQ(512ULL << 20, r[0].size);
+		bpfpoke_session_close(s);
+		/* Not a regular file. */
+		opts.mem_file_max_below_4g = 0;
+		opts.mem_file = "/tmp";
+		s = bpfpoke_session_open(&opts);
+		ASSERT_NE(NULL, s);
+		EXPECT_EQ(-EINVAL, bpfpoke_session_attach(s));
+		bpfpoke_session_close(s);
+
+		synth_free(&sy);
+		unlink(sy.btf_path);
+		unlink(sy.sym_path);
+		rmdir(dir);
+	}
+	unlink(path);
+}
+
+/* Through the module, on a machine without it: the error says so. */
+TEST(vm_without_module)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts);
+	struct bpfpoke_session *s;
+	struct synth sy;
+	char dir[] = "/tmp/bpfpoke-kmodel.XXXXXX";
+	struct stat st;
+
+	if (!stat("/dev/bpfpoke", &st))
+		SKIP(return, "bpfpoke.ko is loaded here");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, synth_build(&sy, 4));
+	ASSERT_EQ(0, synth_finish(&sy, dir));
+	opts.btf = sy.btf_path;
+	opts.symbols = sy.sym_path;
+	opts.vm_pid = getpid();
+	warnings[0] = 0;
+	bpfpoke_set_print(capture);
+	s = bpfpoke_session_open(&opts);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(-ENOENT, bpfpoke_session_attach(s));
+	EXPECT_NE(NULL, strstr(warnings, "bpfpoke.ko is not loaded"));
+	bpfpoke_session_close(s);
+	synth_free(&sy);
+	unlink(sy.btf_path);
+	unlink(sy.sym_path);
+	rmdir(dir);
+}
+
+TEST_HARNESS_MAIN
