@@ -55,22 +55,23 @@ while [ ! -S $sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 # port, acknowledged once it has.
 signal_send unix:$sock done 0 120000
 ok $? "WRITE_DONE sent before the guest opened its port is acknowledged"
-wait_log "L2-WAIT1" 60
-grep -q "L2-WAIT1 rc=0 write done" $log
+wait_log "L2-WAIT1 rc=0 write done (signal" 60
 ok $? "bpfpoke-guest wait exits 0 on WRITE_DONE"
 echo "# L2 was up $(sed -n 's/.*L2-UP \([0-9.]*\).*/\1/p' $log)s after its boot began"
 
 # 2: a failed write is reported with its errno.
 signal_send unix:$sock failed 2 60000
 ok $? "WRITE_FAILED is acknowledged"
-wait_log "L2-WAIT2" 60
-grep -q "L2-WAIT2 rc=1 .*No such file or directory" $log
+wait_log "L2-WAIT2 rc=1 .*No such file or directory (signal" 60
 ok $? "bpfpoke-guest wait exits 1 on WRITE_FAILED and names the errno"
 
-# 3: the single compat byte.
+# 3: the single compat byte.  It is not acknowledged, so it is lost when
+# no process has the port open (virtio-console drops such data): send it
+# once the guest is waiting.
+wait_log "L2-WAITING3" 60
+sleep 2
 signal_send unix:$sock compat
-wait_log "L2-WAIT3" 60
-grep -q "L2-WAIT3 rc=0 write done (compat byte)" $log
+wait_log "L2-WAIT3 rc=0 write done (compat byte)" 60
 ok $? "the compat byte 0xBF counts as WRITE_DONE"
 
 wait_log "L2-DONE" 30

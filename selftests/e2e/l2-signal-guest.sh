@@ -11,6 +11,7 @@ for p in /sys/class/virtio-ports/*; do
 done
 echo "L2-UP $(cut -d' ' -f1 /proc/uptime) $(ls /dev/virtio-ports)"
 for n in 1 2 3; do
+	echo "L2-WAITING$n"
 	out=$(bpfpoke-guest wait --timeout 120000 2>&1)
 	echo "L2-WAIT$n rc=$? $out"
 done

@@ -13,15 +13,17 @@ kver=$1 initrd=$2 outdir=$3 mode=${4:-}
 mkdir -p "$outdir"
 
 : "${BPFPOKE_VM_MEM:=2048}"
-: "${BPFPOKE_VM_TIMEOUT:=1500}"	# whole boot, seconds
+: "${BPFPOKE_VM_TIMEOUT:=900}"	# whole boot, seconds
 : "${BPFPOKE_TEST_TIMEOUT:=300}"	# each test program, seconds
-# Multi-threaded TCG: a nested L2 guest needs both host cores to boot in
-# reasonable time.  QEMU 7.2's MTTCG can let a 6.12 L1 take an "Oops: int3"
-# in a patched static-key site (cross-vCPU code patching); one TCG thread
-# (BPFPOKE_TCG_THREAD=single) avoids that, but starves L2.
+# One vCPU.  With two, QEMU 7.2's multi-threaded TCG froze L1 now and then
+# (6.1: whole VM stuck mid-test; 6.12: "Oops: int3" in a patched
+# static-key site, i.e. cross-vCPU code patching), and one TCG thread
+# round-robining two vCPUs (BPFPOKE_TCG_THREAD=single) starves a nested L2.
+# BPFPOKE_VM_SMP=2 brings the second vCPU back.
 : "${BPFPOKE_TCG_THREAD:=multi}"
+: "${BPFPOKE_VM_SMP:=1}"
 
-qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp 2
+qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
 	-m "$BPFPOKE_VM_MEM" -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
 	-display none -no-reboot -nodefaults -no-user-config)
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 bpfpoke.timeout=$BPFPOKE_TEST_TIMEOUT"
