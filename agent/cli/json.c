@@ -197,3 +197,9 @@ void json_hex_field(struct json *j, const char *name, __u64 v)
 	json_name(j, name);
 	json_hex(j, v);
 }
+
+void json_raw(struct json *j, const char *text)
+{
+	sep(j);
+	fputs(text, j->f);
+}

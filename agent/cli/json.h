@@ -27,6 +27,9 @@ void json_bool(struct json *j, bool v);
 /* "0x..." as a string: JSON numbers lose bits above 2^53. */
 void json_hex(struct json *j, __u64 v);
 
+/* A value that is JSON text already (not checked). */
+void json_raw(struct json *j, const char *text);
+
 /* name + value in one call */
 void json_string_field(struct json *j, const char *name, const char *s);
 void json_uint_field(struct json *j, const char *name, __u64 v);

@@ -78,12 +78,49 @@ int p_err(int code, const char *fmt, ...)
 	return code;
 }
 
+static char last_warn[1024];
+
+const char *lib_msg(const char *fallback)
+{
+	return last_warn[0] ? last_warn : fallback;
+}
+
+void lib_msg_clear(void)
+{
+	last_warn[0] = 0;
+}
+
+void session_want_writable(void)
+{
+	session_opts.flags |= BPFPOKE_SESSION_WRITABLE;
+}
+
+int session_vm_pid(void)
+{
+	return session_opts.vm_pid;
+}
+
 __attribute__((format(printf, 2, 0)))
 static int print_lib(enum bpfpoke_print_level level, const char *fmt,
 		     va_list ap)
 {
+	static const char pfx[] = "libbpfpoke: ";
+	va_list aq;
+	size_t len;
+
 	if (level == BPFPOKE_DEBUG && !debug)
 		return 0;
+	if (level == BPFPOKE_WARN) {
+		va_copy(aq, ap);
+		vsnprintf(last_warn, sizeof(last_warn), fmt, aq);
+		va_end(aq);
+		if (!strncmp(last_warn, pfx, sizeof(pfx) - 1))
+			memmove(last_warn, last_warn + sizeof(pfx) - 1,
+				strlen(last_warn + sizeof(pfx) - 1) + 1);
+		len = strlen(last_warn);
+		if (len && last_warn[len - 1] == '\n')
+			last_warn[len - 1] = 0;
+	}
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -152,6 +189,9 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
+		"       %s [OPTIONS] read SUFFIX FIELD...\n"
+		"       %s [OPTIONS] write SUFFIX FIELD=VALUE... [WRITE_OPTIONS]\n"
+		"\n"
 		"       OBJECT := { map | kernel }\n"
 		"       OPTIONS := { GUEST KERNEL | -j|--json | -p|--pretty | -d|--debug | --times }\n"
 		"       GUEST := { --vm PID | --mem-file PATH[,below-4g=SIZE|,max-ram-below-4g=SIZE] }\n"
@@ -166,11 +206,13 @@ static int do_help(int argc, char **argv)
 		"--btf FILE: the guest's /sys/kernel/btf/vmlinux; --symbols FILE: its\n"
 		"       /proc/kallsyms (read as root) or System.map.\n"
 		"--times: print where the time went to stderr.\n"
+		"read, write: '%s read help', '%s write help'.\n"
 		"\n"
 		"Exit status: 0 done; 1 the command failed; 2 usage; 3 the kernel description\n"
 		"(vmlinux, BTF, symbols) is unusable; 4 guest memory cannot be opened; 5 no\n"
-		"matching kernel in guest memory; 6 the guest's map table cannot be read.\n",
-		bin_name, bin_name);
+		"matching kernel in guest memory; 6 the guest's map table cannot be read;\n"
+		"7 (write) the values were written but the guest did not acknowledge the signal.\n",
+		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -192,6 +234,8 @@ static const struct cmd main_cmds[] = {
 	{ "help", do_help },
 	{ "map", do_map },
 	{ "kernel", do_kernel },
+	{ "read", do_read },
+	{ "write", do_write },
 	{ "version", do_version },
 	{ 0 }
 };

@@ -23,6 +23,7 @@ enum {
 	EXIT_GUEST_MEM = 4,	/* guest memory unavailable */
 	EXIT_GUEST_KERNEL = 5,	/* no matching kernel in guest memory */
 	EXIT_MAPS = 6,		/* the guest's map table unreadable */
+	EXIT_SIGNAL = 7,	/* written, but the guest did not acknowledge */
 };
 
 struct cmd {
@@ -51,8 +52,22 @@ int p_err(int code, const char *fmt, ...);
  */
 struct bpfpoke_session *get_session(int *code);
 
+/* Open the session (on its first use) for writing too. */
+void session_want_writable(void);
+/* --vm PID, 0 if none. */
+int session_vm_pid(void);
+
+/*
+ * The last WARN message of the library, without "libbpfpoke: " and the
+ * newline; @fallback if there was none since lib_msg_clear().
+ */
+const char *lib_msg(const char *fallback);
+void lib_msg_clear(void);
+
 /* Subcommands */
 int do_map(int argc, char **argv);
 int do_kernel(int argc, char **argv);
+int do_read(int argc, char **argv);
+int do_write(int argc, char **argv);
 
 #endif /* __BPFPOKE_CLI_MAIN_H */

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * bpfpoke map { list | dump | help }: the guest's BPF maps, as bpftool
- * shows its own.  `show`, `read` and `write` (field resolution and the
- * write path) plug into map_cmds[] and the top-level table.
+ * bpfpoke map { list | show | dump | btf | help }: the guest's BPF maps,
+ * as bpftool shows its own, and the BTF layout of their values.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -141,6 +140,132 @@ static int parse_map(int *argc, char ***argv, struct bpfpoke_session **sp,
 	return 0;
 }
 
+/* SUFFIX | id N: the one map of @argv, or an error listing candidates. */
+static int parse_map_suffix(int *argc, char ***argv,
+			    struct bpfpoke_session **sp,
+			    const struct bpfpoke_map_info **out)
+{
+	const struct bpfpoke_map_info *maps;
+	size_t nr;
+	int err;
+
+	if (*argc >= 1 && !strcmp((*argv)[0], "id"))
+		return parse_map(argc, argv, sp, out);
+	if (*argc < 1)
+		return p_err(EXIT_USAGE, "expected SUFFIX or 'id MAP_ID'");
+	if (bpfpoke_map_write_check_suffix((*argv)[0]))
+		return p_err(EXIT_USAGE, "invalid map name suffix '%s': %s",
+			     (*argv)[0],
+			     bpfpoke_map_write_rule_str(bpfpoke_map_write_check_suffix((*argv)[0])));
+	err = get_maps(sp, &maps, &nr);
+	if (err)
+		return err;
+	lib_msg_clear();
+	if (bpfpoke_map_find(*sp, (*argv)[0], NULL, out, NULL))
+		return p_err(EXIT_FAIL, "%s", lib_msg(strerror(errno)));
+	*argc -= 1;
+	*argv += 1;
+	return 0;
+}
+
+static void show_entry_json(const struct bpfpoke_layout_entry *e)
+{
+	const struct bpfpoke_field *f = &e->field;
+
+	json_start_object(json);
+	json_string_field(json, "field", f->path);
+	json_uint_field(json, "offset", f->offset);
+	json_uint_field(json, "size", f->size);
+	json_string_field(json, "type", f->type_name);
+	json_string_field(json, "kind", bpfpoke_field_kind_str(f->kind) ?
+			  bpfpoke_field_kind_str(f->kind) : "?");
+	json_uint_field(json, "depth", e->depth);
+	if (f->kind == BPFPOKE_FIELD_ARRAY) {
+		json_uint_field(json, "nelems", f->nelems);
+		json_uint_field(json, "elem_size", f->elem_size);
+	}
+	if (e->bit_size) {
+		json_uint_field(json, "bit_offset", e->bit_offset);
+		json_uint_field(json, "bit_size", e->bit_size);
+	}
+	json_end_object(json);
+}
+
+/* The value's BTF layout: every variable and member with its bytes. */
+static int do_show(int argc, char **argv)
+{
+	const struct bpfpoke_map_info *m = NULL;
+	struct bpfpoke_session *s = NULL;
+	struct bpfpoke_map_value mv;
+	struct bpfpoke_layout *l;
+	struct btf *btf;
+	size_t i, cnt;
+	int err;
+
+	err = parse_map_suffix(&argc, &argv, &s, &m);
+	if (err)
+		return err;
+	if (argc)
+		return p_err(EXIT_USAGE, "unexpected '%s'", argv[0]);
+	if (!m->btf_kva)
+		return p_err(EXIT_FAIL, "map %u '%s' has no BTF: its value has no layout",
+			     m->id, m->name);
+	lib_msg_clear();
+	btf = bpfpoke_map_btf(s, m);
+	if (!btf)
+		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
+			     lib_msg(strerror(errno)));
+	bpfpoke_map_value_init(&mv, m, btf);
+	l = bpfpoke_layout_new(&mv);
+	if (!l) {
+		err = p_err(EXIT_FAIL, "map %u: no layout: %s", m->id,
+			    lib_msg(strerror(errno)));
+		btf__free(btf);
+		return err;
+	}
+	cnt = bpfpoke_layout_cnt(l);
+	if (json_output) {
+		json_start_object(json);
+		json_uint_field(json, "id", m->id);
+		json_string_field(json, "name", m->name);
+		json_uint_field(json, "bytes_value", m->value_size);
+		json_uint_field(json, "btf_id", m->btf_id);
+		json_uint_field(json, "frozen", m->frozen);
+		json_bool_field(json, "truncated", bpfpoke_layout_truncated(l));
+		json_name(json, "fields");
+		json_start_array(json);
+		for (i = 0; i < cnt; i++)
+			show_entry_json(bpfpoke_layout_entry(l, i));
+		json_end_array(json);
+		json_end_object(json);
+	} else {
+		printf("%u: name %s  value %uB  btf_id %u%s\n", m->id, m->name,
+		       m->value_size, m->btf_id, m->frozen ? "  frozen" : "");
+		printf("%8s %6s  %-28s %s\n", "offset", "size", "type", "field");
+		for (i = 0; i < cnt; i++) {
+			const struct bpfpoke_layout_entry *e = bpfpoke_layout_entry(l, i);
+			const struct bpfpoke_field *f = &e->field;
+			char pos[32];
+
+			if (e->bit_size)
+				snprintf(pos, sizeof(pos), "%u:%u", e->bit_offset / 8,
+					 e->bit_offset % 8);
+			else
+				snprintf(pos, sizeof(pos), "%u", f->offset);
+			printf("%8s %6u  %-28s %*s%s", pos, f->size, f->type_name,
+			       (int)(2 * e->depth), "", f->path[0] ? f->path : "(value)");
+			if (e->bit_size)
+				printf("  (bitfield, %u bits)", e->bit_size);
+			printf("\n");
+		}
+		if (bpfpoke_layout_truncated(l))
+			printf("(truncated)\n");
+	}
+	bpfpoke_layout_free(l);
+	btf__free(btf);
+	return 0;
+}
+
 static void dump_bytes(const char *name, const unsigned char *p, size_t n)
 {
 	size_t i;
@@ -267,6 +392,7 @@ static int do_help(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"Usage: %1$s [GUEST KERNEL] map { list }\n"
+		"       %1$s [GUEST KERNEL] map show { SUFFIX | id MAP_ID }\n"
 		"       %1$s [GUEST KERNEL] map dump MAP\n"
 		"       %1$s [GUEST KERNEL] map btf MAP file PATH\n"
 		"       %1$s map help\n"
@@ -274,6 +400,9 @@ static int do_help(int argc, char **argv)
 		"       MAP := { id MAP_ID | name MAP_NAME }\n"
 		"\n"
 		"list: every BPF map of the guest, as 'bpftool map list' shows them.\n"
+		"show: the BTF layout of the map's value: each variable and member with its\n"
+		"      offset, size and type.  SUFFIX (e.g. .bss) must end exactly one map's\n"
+		"      name; with several, the error lists them: choose by id.\n"
 		"dump: the raw values of an array map, key by key.\n"
 		"btf: the BTF of the map's program, read from the guest, as a raw BTF file\n"
 		"     ('bpftool btf dump file PATH' shows it).\n",
@@ -285,7 +414,7 @@ static const struct cmd map_cmds[] = {
 	{ "list", do_list },
 	{ "dump", do_dump },
 	{ "btf", do_btf },
-	/* `show` (the value's BTF layout) goes here, before "help". */
+	{ "show", do_show },
 	{ "help", do_help },
 	{ 0 }
 };

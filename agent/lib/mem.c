@@ -102,6 +102,58 @@ int mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len)
 	return mem_access(m, gpa, (void *)buf, len, true);
 }
 
+/* Whether [@gpa, @gpa + @len) is RAM, writable, regions touching. */
+static int mem_check_write(const struct mem *m, __u64 gpa, size_t len)
+{
+	if (!len || len > MEM_MAX_LEN)
+		return -EINVAL;
+	if (gpa + len < gpa)
+		return -EFAULT;
+	while (len) {
+		const struct bpfpoke_mem_region *r = mem_find(m, gpa);
+		__u64 left;
+
+		if (!r)
+			return -EFAULT;
+		if (r->flags & BPFPOKE_MEM_REGION_READONLY)
+			return -EROFS;
+		left = r->size - (gpa - r->gpa);
+		if (left >= len)
+			break;
+		gpa += left;
+		len -= left;
+	}
+	return 0;
+}
+
+int mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr)
+{
+	unsigned int i;
+	int err;
+
+	if (!nr || nr > MEM_MAX_BATCH || !ops)
+		return -EINVAL;
+	if (!m->writable)
+		return -EROFS;
+	for (i = 0; i < nr; i++) {
+		err = mem_check_write(m, ops[i].gpa, ops[i].len);
+		if (err) {
+			pr_warn("%s: write %u of the batch (0x%llx, %zu bytes): %s\n",
+				m->desc, i, (unsigned long long)ops[i].gpa,
+				ops[i].len, strerror(-err));
+			return err;
+		}
+	}
+	if (m->ops->write_batch)
+		return m->ops->write_batch(m, ops, nr);
+	for (i = 0; i < nr; i++) {
+		err = mem_write(m, ops[i].gpa, ops[i].buf, ops[i].len);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 void mem_close(struct mem *m)
 {
 	if (m)

@@ -16,6 +16,13 @@
 
 struct mem;
 
+/* One write of a batch: @len bytes at guest-physical @gpa. */
+struct mem_wop {
+	__u64 gpa;
+	const void *buf;
+	size_t len;
+};
+
 struct mem_ops {
 	/*
 	 * Move @len bytes that lie inside one region.  0 or -errno; a
@@ -25,6 +32,12 @@ struct mem_ops {
 		    __u64 gpa, void *buf, size_t len);
 	int (*write)(struct mem *m, const struct bpfpoke_mem_region *r,
 		     __u64 gpa, const void *buf, size_t len);
+	/*
+	 * Optional: write every op of a batch or none (mem_write_batch()
+	 * has checked each op against the regions).  0 or -errno.
+	 */
+	int (*write_batch)(struct mem *m, const struct mem_wop *ops,
+			   unsigned int nr);
 	void (*close)(struct mem *m);
 };
 
@@ -59,6 +72,22 @@ struct mem *mem_kmod_open(int vm_pid, bool writable);
 int mem_read(struct mem *m, __u64 gpa, void *buf, size_t len);
 int mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len);
 void mem_close(struct mem *m);
+
+/* Most ops of one mem_write_batch(). */
+#define MEM_MAX_BATCH		4096
+
+/*
+ * Write a batch.  Every op is checked first (inside RAM, writable, length
+ * 1..MEM_MAX_LEN): nothing is written if one fails.  A backend with
+ * ->write_batch (bpfpoke.ko: one BPFPOKE_ACCESS, ALL_OR_NOTHING) then
+ * writes all or nothing; others (the RAM file) write op by op, so a
+ * failure of the file itself may leave earlier ops written, and a running
+ * guest may see some ops before the others (freeze it to avoid that).
+ * Return 0, -EINVAL (bad op, 0 or more than MEM_MAX_BATCH ops), -EFAULT,
+ * -EROFS as mem_write(), -E2BIG when the batch exceeds what the backend
+ * can do at once, or the backend's error.
+ */
+int mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr);
 
 /* Sort and check the regions a backend filled in; -EINVAL on overlap. */
 int mem_regions_finish(struct mem *m);

@@ -106,6 +106,85 @@ static int mk_write(struct mem *m, const struct bpfpoke_mem_region *r,
 	return mk_access(m, gpa, (void *)buf, len, true);
 }
 
+/*
+ * One BPFPOKE_ACCESS with BPFPOKE_ACCESS_ALL_OR_NOTHING: the module
+ * resolves and pins every op before it moves a byte.  A batch the module
+ * cannot take at once is refused, never split.
+ */
+static int mk_write_batch(struct mem *m, const struct mem_wop *wops,
+			  unsigned int nr)
+{
+	struct mem_kmod *mk = to_mk(m);
+	struct bpfpoke_access acc = {};
+	struct bpfpoke_op *ops;
+	__u64 total = 0;
+	unsigned int i;
+	int err = 0;
+
+	if (!(mk->api.features & BPFPOKE_FEATURE_ALL_OR_NOTHING)) {
+		pr_warn("%s: bpfpoke.ko has no all-or-nothing batches\n", m->desc);
+		return -EOPNOTSUPP;
+	}
+	if (nr > mk->api.max_ops) {
+		pr_warn("%s: %u writes, the module takes at most %u in one batch\n",
+			m->desc, nr, (unsigned int)mk->api.max_ops);
+		return -E2BIG;
+	}
+	ops = calloc(nr, sizeof(*ops));
+	if (!ops)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		if (wops[i].len > mk->api.max_op_len) {
+			pr_warn("%s: a write of %zu bytes, the module takes at most %llu per op\n",
+				m->desc, wops[i].len,
+				(unsigned long long)mk->api.max_op_len);
+			err = -E2BIG;
+			goto out;
+		}
+		total += wops[i].len;
+		ops[i] = (struct bpfpoke_op){
+			.addr = wops[i].gpa,
+			.buf = (__u64)(unsigned long)wops[i].buf,
+			.len = wops[i].len,
+			.flags = BPFPOKE_OP_WRITE,
+		};
+	}
+	if (total > mk->api.max_batch_len) {
+		pr_warn("%s: %llu bytes to write, the module takes at most %llu in one batch\n",
+			m->desc, (unsigned long long)total,
+			(unsigned long long)mk->api.max_batch_len);
+		err = -E2BIG;
+		goto out;
+	}
+	acc.ops = (__u64)(unsigned long)ops;
+	acc.nr_ops = nr;
+	acc.flags = BPFPOKE_ACCESS_ALL_OR_NOTHING;
+	if (ioctl(mk->dev_fd, BPFPOKE_ACCESS, &acc)) {
+		err = -errno;
+		for (i = 0; i < nr; i++)
+			if (ops[i].result < 0 && ops[i].result != -ECANCELED)
+				break;
+		if (i < nr)
+			pr_warn("%s: BPFPOKE_ACCESS: write %u (gpa 0x%llx): %s; nothing written\n",
+				m->desc, i, (unsigned long long)ops[i].addr,
+				strerror((int)-ops[i].result));
+		else
+			pr_warn("%s: BPFPOKE_ACCESS: %s\n", m->desc, strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		if (ops[i].result != (__s64)ops[i].len) {
+			err = ops[i].result < 0 ? (int)ops[i].result : -EIO;
+			pr_warn("%s: BPFPOKE_ACCESS: write %u moved %lld of %u bytes\n",
+				m->desc, i, (long long)ops[i].result, ops[i].len);
+			break;
+		}
+	}
+out:
+	free(ops);
+	return err;
+}
+
 static void mk_close(struct mem *m)
 {
 	struct mem_kmod *mk = to_mk(m);
@@ -117,6 +196,7 @@ static void mk_close(struct mem *m)
 static const struct mem_ops mem_kmod_ops = {
 	.read = mk_read,
 	.write = mk_write,
+	.write_batch = mk_write_batch,
 	.close = mk_close,
 };
 

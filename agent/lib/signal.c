@@ -183,8 +183,11 @@ static int write_all(int fd, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		/* A socket whose peer left must not SIGPIPE the caller. */
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

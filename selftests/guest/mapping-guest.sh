@@ -5,7 +5,10 @@
 # demo BPF object, sets some values, and hands the host what it compares
 # against on the virtio disk /dev/vda (a tar archive): bpftool's map list,
 # map dumps and BTF dumps, /proc/kallsyms and the vmlinux BTF.  Then prints
-# the ready marker on the console and waits to be killed.
+# the ready marker on the console.  With a signal port (org.bpfpoke.0) and
+# bpfpoke-guest, it then waits twice for the host's signal, reporting each
+# as BPFPOKE-GUEST-WAITn, and writes bpftool's dumps again to the second
+# disk /dev/vdb (BPFPOKE-GUEST-DUMP2).  Then it waits to be killed.
 out=/out
 fail() {
 	echo "BPFPOKE-GUEST-FAIL $*: $(cat $out/err 2>/dev/null)"
@@ -46,4 +49,25 @@ grep -o -w la57 /proc/cpuinfo | head -n 1 > $out/la57
 tar -cf /dev/vda -C $out . || fail "tar to /dev/vda"
 sync
 echo "BPFPOKE-GUEST-READY $(cut -d" " -f1 /proc/uptime)"
+
+# The write test: name the virtio-serial ports as udev would.
+mkdir -p /dev/virtio-ports /run
+for p in /sys/class/virtio-ports/*; do
+	[ -e "$p/name" ] || continue
+	ln -sf "/dev/$(basename "$p")" "/dev/virtio-ports/$(cat "$p/name")"
+done
+if [ -e /dev/virtio-ports/org.bpfpoke.0 ] && [ -x /bin/bpfpoke-guest ]; then
+	for n in 1 2; do
+		res=$(bpfpoke-guest wait --timeout 120000 2>&1)
+		echo "BPFPOKE-GUEST-WAIT$n rc=$? $res" | tr '\n' ' '
+		echo
+	done
+	mkdir -p /out2
+	for id in $(bpftool map list | sed -n 's/^\([0-9]*\): .*/\1/p'); do
+		bpftool map dump id "$id" -j > "/out2/dump-$id.json" 2>/dev/null
+	done
+	bpftool map list -j > /out2/maps.json
+	tar -cf /dev/vdb -C /out2 . && sync
+	echo "BPFPOKE-GUEST-DUMP2"
+fi
 sleep 3600

@@ -16,6 +16,17 @@
 #   list    `map list -j` equals `bpftool map list -j` (memlock aside)
 #   dump    `map dump` of each array map equals `bpftool map dump`
 #   btf     `map btf` of demo.bss dumps like `bpftool btf dump id`
+#   read    `read` of .bss, .data (nested members, array elements) and
+#           .data.tune fields equals bpftool's formatted dump
+#   show    `map show .data -j` lays cfg.inner.lo out where `read` found it
+# and in the write variant (BPFPOKE_WRITE_VARIANT, default kaslr; its QEMU
+# has a virtio-serial port org.bpfpoke.0 on a UNIX socket, and the guest
+# waits with bpfpoke-guest):
+#   a write with an unknown field fails at once, the guest gets
+#   WRITE_FAILED and nothing is written; a frozen .rodata is refused; a
+#   .data write and a .bss write (QEMU frozen with SIGSTOP around it) are
+#   acknowledged, the guest gets WRITE_DONE, and bpftool's new dump has
+#   the written values.
 #
 # Needs qemu-system-x86, busybox-static, bpftool, clang; exits 4 (skip)
 # without them.  Every QEMU runs under flock /tmp/bpfpoke-qemu.lock: one
@@ -23,6 +34,7 @@
 #   BPFPOKE_BUILD	build directory (default: build/ at the top)
 #   KVER		kernel to boot (default: scripts/kver.sh)
 #   BPFPOKE_GUEST_VARIANTS	default "kaslr nokaslr no5lvl"
+#   BPFPOKE_WRITE_VARIANT	the variant that runs the write tests (default kaslr)
 #   BPFPOKE_GUEST_TIMEOUT	seconds to wait for one guest (default 120)
 #   BPFPOKE_KEEP=DIR	keep the guest artifacts of the last variant in DIR
 #   BPFPOKE_QEMU_LOCK_HELD=1	the caller holds /tmp/bpfpoke-qemu.lock
@@ -33,7 +45,9 @@ top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
 tmo=${BPFPOKE_GUEST_TIMEOUT:-120}
-tests_per_variant=5
+tests_per_variant=7
+write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
+write_tests=4
 
 skip() {
 	echo "1..0 # SKIP $*"
@@ -49,7 +63,8 @@ kver=${KVER:-$("$top/scripts/kver.sh")} || skip "no usable kernel"
 
 # Build what is compared (quiet when up to date).
 if ! make -s -C "$top/agent" BUILD="$build/agent" > /dev/null ||
-   ! make -s -C "$top/guest/demo" BUILD="$build/guest/demo" > /dev/null; then
+   ! make -s -C "$top/guest/demo" BUILD="$build/guest/demo" > /dev/null ||
+   ! make -s -C "$top/guest" BUILD="$build/guest" "$build/guest/bpfpoke-guest" > /dev/null; then
 	echo "Bail out! cannot build bpfpoke or the demo BPF object"
 	exit 1
 fi
@@ -69,7 +84,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$here/mkguest.sh" --run "$here/mapping-guest.sh" \
-	--module virtio_blk --module virtio_pci \
+	--module virtio_blk --module virtio_pci --module virtio_console \
+	--bin "$build/guest/bpfpoke-guest" \
 	--file "$demo:/demo.bpf.o" "$kver" "$work/guest.cpio.gz" ||
 	{ echo "Bail out! mkguest.sh failed"; exit 1; }
 
@@ -78,7 +94,9 @@ trap cleanup EXIT
 qemu_lock
 
 n=0
-echo "1..$(( $(echo $variants | wc -w) * tests_per_variant ))"
+plan=$(( $(echo $variants | wc -w) * tests_per_variant ))
+case " $variants " in *" $write_variant "*) plan=$((plan + write_tests)) ;; esac
+echo "1..$plan"
 result() {	# result OK NAME [DIAG...]
 	local ok=$1 name=$2
 	shift 2
@@ -112,14 +130,22 @@ boot() {
 	nokaslr) append="$append nokaslr" ;;
 	no5lvl) append="$append no5lvl" ;;
 	esac
-	rm -f "$work/console.log" "$ram"
+	local extra=()
+	rm -f "$work/console.log" "$ram" "$work/sig.sock" "$work/out2.img"
 	truncate -s 64M "$work/out.img"
+	if [ "$1" = "$write_variant" ]; then
+		truncate -s 16M "$work/out2.img"
+		extra=(-drive file="$work/out2.img",format=raw,if=virtio
+		       -device virtio-serial-pci
+		       -chardev socket,id=sig,path="$work/sig.sock",server=on,wait=off
+		       -device virtserialport,chardev=sig,name=org.bpfpoke.0)
+	fi
 	qemu-system-x86_64 -machine q35,memory-backend=mem -accel tcg \
 		-cpu max -smp 1 -m 512 \
 		-object memory-backend-file,id=mem,size=512M,mem-path="$ram",share=on \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$work/guest.cpio.gz" \
 		-append "$append" \
-		-drive file="$work/out.img",format=raw,if=virtio \
+		-drive file="$work/out.img",format=raw,if=virtio "${extra[@]}" \
 		-display none -no-reboot -nodefaults -no-user-config \
 		-serial file:"$work/console.log" -monitor none \
 		< /dev/null > "$work/qemu.log" 2>&1 &
@@ -132,6 +158,130 @@ boot() {
 		sleep 0.25
 	done
 	marker=$(grep -a '^BPFPOKE-GUEST-' "$work/console.log" 2> /dev/null | tr -d '\r')
+}
+
+# fmt_val DUMP NAME: the first "NAME":NUMBER in bpftool's formatted dump.
+fmt_val() {
+	grep -o "\"$2\":-\?[0-9]*" "$1" | head -n 1 | cut -d: -f2
+}
+# fmt_elem DUMP NAME I: element I of the array "NAME":[...].
+fmt_elem() {
+	grep -o "\"$2\":\[[-0-9,]*\]" "$1" | head -n 1 | tr -d '[]' |
+		cut -d: -f2 | cut -d, -f$(($3 + 1))
+}
+# dump_of DIR NAME: bpftool's dump file of the map NAME.
+dump_of() {
+	local id
+	id=$(grep -o "\"id\":[0-9]*,\"type\":\"array\",\"name\":\"$2\"" "$1/maps.json" |
+		head -n 1 | sed 's/"id":\([0-9]*\),.*/\1/')
+	echo "$1/dump-$id.json"
+}
+# want_lines DIR: what `bpfpoke read` prints for the fields read_tests reads.
+want_lines() {
+	local bss data tune
+	bss=$(dump_of "$1" demo.bss) data=$(dump_of "$1" demo.data)
+	tune=$(dump_of "$1" .data.tune)
+	echo "crash = $(fmt_val "$bss" crash)"
+	echo "stall = $(fmt_val "$bss" stall)"
+	echo "runs = $(fmt_val "$bss" runs)"
+	echo "tunable = $(fmt_val "$data" tunable)"
+	echo "cfg.inner.lo = $(fmt_val "$data" lo)"
+	echo "cfg.inner.wide = $(fmt_val "$data" wide)"
+	echo "cfg.level = $(fmt_val "$data" level)"
+	echo "arr[3] = $(fmt_elem "$data" arr 3)"
+	echo "knob = $(fmt_val "$tune" knob)"
+}
+got_lines() {
+	"${pk[@]}" read .bss crash stall runs &&
+	"${pk[@]}" read .data tunable cfg.inner.lo cfg.inner.wide cfg.level 'arr[3]' &&
+	"${pk[@]}" read .data.tune knob
+}
+
+read_tests() {
+	local v=$1 want got off_show off_read
+	want=$(want_lines "$art")
+	got=$(got_lines 2>&1)
+	ok=0
+	[ -n "$want" ] && [ "$got" = "$want" ] || ok=1
+	echo "$want" | grep -q '= $' && ok=1
+	result $ok "$v: read matches bpftool ($(echo "$want" | wc -l) fields)" \
+		"bpftool: $want" "bpfpoke: $got"
+
+	got=$("${pk[@]}" -j map show .data 2>&1)
+	off_show=$(echo "$got" | grep -o '"field":"cfg.inner.lo","offset":[0-9]*' | grep -o '[0-9]*$')
+	off_read=$("${pk[@]}" -j read .data cfg.inner.lo 2>&1 | grep -o '"offset":[0-9]*' | cut -d: -f2)
+	ok=0
+	[ -n "$off_show" ] && [ "$off_show" = "$off_read" ] || ok=1
+	echo "$got" | grep -q '"field":"arr","offset":[0-9]*,"size":32' || ok=1
+	result $ok "$v: map show lays out .data (cfg.inner.lo at $off_show)" "show: $got" \
+		"read offset: $off_read"
+}
+
+# wait_console PATTERN SECONDS
+wait_console() {
+	local i
+	for ((i = 0; i < $2 * 4; i++)); do
+		grep -aq "$1" "$work/console.log" 2> /dev/null && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+write_tests() {
+	local v=$1 out rc ok runs0 got t0 sig=(--signal unix:"$work/sig.sock")
+	runs0=$(fmt_val "$(dump_of "$art" demo.bss)" runs)
+
+	# An unknown field: nothing written, WRITE_FAILED at once.
+	t0=$(date +%s.%N)
+	out=$("${pk[@]}" write .bss runs=12345 nosuchfield=1 "${sig[@]}" 2>&1)
+	rc=$?
+	wait_console "^BPFPOKE-GUEST-WAIT1" 30
+	got=$("${pk[@]}" read .bss runs 2>&1)
+	ok=0
+	[ "$rc" = 1 ] || ok=1
+	echo "$out" | grep -q "'nosuchfield'" || ok=1
+	grep -aq "^BPFPOKE-GUEST-WAIT1 rc=1 .*failed" "$work/console.log" || ok=1
+	[ "$got" = "runs = $runs0" ] || ok=1
+	result $ok "$v: write with an unknown field fails, guest gets WRITE_FAILED ($(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s), nothing written" \
+		"exit $rc: $out" "after: $got (want runs = $runs0)" \
+		"$(grep -a BPFPOKE-GUEST-WAIT "$work/console.log" | tr -d '\r')"
+
+	# A frozen .rodata: refused unless --force.
+	out=$("${pk[@]}" write .rodata version=5 2>&1)
+	rc=$?
+	got=$("${pk[@]}" read .rodata version 2>&1)
+	ok=0
+	[ "$rc" = 1 ] && echo "$out" | grep -q "frozen" && [ "$got" = "version = 1" ] || ok=1
+	result $ok "$v: write to frozen .rodata refused without --force" "exit $rc: $out" "after: $got"
+
+	# .data without a signal, then .bss with QEMU stopped and a signal.
+	out=$("${pk[@]}" write .data tunable=99 cfg.inner.lo=513 'arr[3]=4242' cfg.level=-7 --signal none 2>&1)
+	rc=$?
+	out="$out
+$("${pk[@]}" write .bss crash=1 stall=0x2 --freeze sigstop:"$qpid" "${sig[@]}" 2>&1)"
+	rc="$rc $?"
+	wait_console "^BPFPOKE-GUEST-WAIT2" 30
+	ok=0
+	[ "$rc" = "0 0" ] || ok=1
+	echo "$out" | grep -q "acknowledged by the guest" || ok=1
+	grep -aq "^BPFPOKE-GUEST-WAIT2 rc=0 write done" "$work/console.log" || ok=1
+	[ "$(awk '{ print $3 }' "/proc/$qpid/stat")" != T ] || ok=1
+	result $ok "$v: write .data, write .bss under SIGSTOP: acknowledged, guest gets WRITE_DONE" \
+		"exit $rc: $out" "$(grep -a BPFPOKE-GUEST-WAIT "$work/console.log" | tr -d '\r')"
+
+	# bpftool in the guest sees the values.
+	wait_console "^BPFPOKE-GUEST-DUMP2" 60
+	mkdir -p "$work/art2"
+	tar -xf "$work/out2.img" -C "$work/art2" 2> /dev/null
+	cp "$art/maps.json" "$work/art2/maps.json.1" 2> /dev/null
+	got=$(bss=$(dump_of "$work/art2" demo.bss) data=$(dump_of "$work/art2" demo.data)
+	      echo "crash=$(fmt_val "$bss" crash) stall=$(fmt_val "$bss" stall) runs=$(fmt_val "$bss" runs)" \
+		   "tunable=$(fmt_val "$data" tunable) lo=$(fmt_val "$data" lo) arr3=$(fmt_elem "$data" arr 3)" \
+		   "level=$(fmt_val "$data" level) hi=$(fmt_val "$data" hi)")
+	want="crash=1 stall=2 runs=$runs0 tunable=99 lo=513 arr3=4242 level=-7 hi=3"
+	ok=0
+	[ "$got" = "$want" ] || ok=1
+	result $ok "$v: bpftool in the guest sees the written values" "want: $want" "got:  $got"
 }
 
 stop() {
@@ -152,9 +302,14 @@ for v in $variants; do
 			"$(cat "$work/qemu.log" 2> /dev/null)" \
 			"$(tail -n 20 "$work/console.log" 2> /dev/null | tr -d '\r')"
 		stop
-		for t in kernel list dump btf; do
+		for t in kernel list dump btf read show; do
 			result 1 "$v: $t # guest did not come up"
 		done
+		if [ "$v" = "$write_variant" ]; then
+			for t in failed rodata write dump2; do
+				result 1 "$v: $t # guest did not come up"
+			done
+		fi
 		continue
 		;;
 	esac
@@ -218,6 +373,11 @@ for v in $variants; do
 		diag="$diag $(cat "$work/err" 2> /dev/null)"
 	fi
 	result $ok "$v: map BTF matches bpftool btf dump (btf_id ${btf_id:-?})" "$diag"
+
+	read_tests "$v"
+	if [ "$v" = "$write_variant" ]; then
+		write_tests "$v"
+	fi
 
 	stop
 	if [ -n "${BPFPOKE_KEEP:-}" ]; then

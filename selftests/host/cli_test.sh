@@ -34,7 +34,7 @@ SYMS
 truncate -s 64M "$tmp/ram"
 
 n=0
-echo "1..12"
+echo "1..29"
 check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
 	local name=$1 want=$2 re=$3 out rc
 	shift 4
@@ -52,6 +52,21 @@ check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
 
 desc=(--btf "$btf" --symbols "$tmp/syms")
 check "help" 0 "OBJECT := \{ map \| kernel \}" -- "$bpfpoke" help
+check "help names read and write" 0 "write SUFFIX FIELD=VALUE" -- "$bpfpoke" help
+check "map help lists show" 0 "map show \{ SUFFIX \| id MAP_ID \}" -- "$bpfpoke" map help
+check "read help" 0 "FIELD = VALUE" -- "$bpfpoke" read help
+check "write help: exit 7 documented" 0 "7 written, but the signal" -- "$bpfpoke" write help
+check "map show: no map" 2 "expected SUFFIX or 'id MAP_ID'" -- "$bpfpoke" "${desc[@]}" map show
+check "map show: bad suffix" 2 "invalid map name suffix 'bss': does not start with '.'" -- "$bpfpoke" map show bss
+check "read: no field" 2 "read: expected SUFFIX FIELD" -- "$bpfpoke" read .bss
+check "read: bad field, json" 2 '^\{"error":"invalid field .a..b.: contains' -- "$bpfpoke" -j read .bss a..b
+check "write: no FIELD=VALUE" 2 "expected FIELD=VALUE, got 'crash'" -- "$bpfpoke" write .bss crash
+check "write: bad suffix" 2 "invalid map name suffix '..bss': starts with '..'" -- "$bpfpoke" write ..bss crash=1
+check "write: bad field" 2 "invalid field 'a b': contains whitespace" -- "$bpfpoke" write .bss "a b=1"
+check "write: bad --signal" 2 "expected unix:PATH, file:PATH or none" -- "$bpfpoke" write .bss crash=1 --signal tcp:1
+check "write: bad --freeze" 2 "expected none, sigstop or sigstop:PID" -- "$bpfpoke" write .bss crash=1 --freeze qmp
+check "write: sigstop without --vm" 2 "needs --vm PID" -- "$bpfpoke" --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --freeze sigstop
+check "write: unknown option" 2 "unknown option '--frobnicate'" -- "$bpfpoke" write .bss crash=1 --frobnicate
 check "map help by prefix" 0 "map dump MAP" -- "$bpfpoke" ma he
 check "unknown command" 2 "unknown command 'frobnicate'" -- "$bpfpoke" frobnicate
 check "unknown command, json" 2 '^\{"error":"unknown command' -- "$bpfpoke" -j map frob
@@ -62,6 +77,8 @@ check "bad --mem-file option" 2 "expected PATH" -- "$bpfpoke" --mem-file "$tmp/r
 check "unusable description: exit 3" 3 "description" -- "$bpfpoke" --mem-file "$tmp/ram" --btf "$tmp/syms" --symbols "$tmp/syms" map list
 check "no guest memory: exit 4" 4 "cannot open guest memory" -- "$bpfpoke" --mem-file "$tmp/none" "${desc[@]}" map list
 check "no kernel in memory: exit 5, json" 5 '^\{"error":"no kernel matching' -- "$bpfpoke" -j --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" map list
+check "write: signal port missing: nothing done" 1 "cannot open the signal port unix:$tmp/none" -- "$bpfpoke" --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --signal unix:"$tmp/none"
+check "write: no kernel in memory: exit 5" 5 "no kernel matching" -- "$bpfpoke" --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" write .bss crash=1
 if [ -e /dev/bpfpoke ]; then
 	n=$((n + 1))
 	echo "ok $n module missing: exit 4 # SKIP bpfpoke.ko is loaded"

@@ -350,7 +350,8 @@ static inline void sy_map_fields(struct synth *sy, __u64 kva, __u32 id,
 	sy_kput32(sy, kva + SY_MAP_ID, id);
 	sy_kput(sy, kva + SY_MAP_NAME, n, sizeof(n));
 	sy_kput64(sy, kva + SY_MAP_BTF, btf);
-	sy_kput32(sy, kva + SY_MAP_BTF_VALUE, btf ? 3 : 0);
+	/* The .bss DATASEC of sy_prog_btf(), as libbpf sets it. */
+	sy_kput32(sy, kva + SY_MAP_BTF_VALUE, btf ? 4 : 0);
 	sy_kput(sy, kva + SY_MAP_FROZEN, &frozen, 1);
 }
 

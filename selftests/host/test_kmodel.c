@@ -183,7 +183,7 @@ TEST_F(guest, maps)
 	EXPECT_EQ(0x400, m->map_flags);
 	EXPECT_FALSE(m->frozen);
 	EXPECT_EQ(16, m->btf_id);
-	EXPECT_EQ(3, m->btf_value_type_id);
+	EXPECT_EQ(4, m->btf_value_type_id);
 	EXPECT_EQ(16, m->elem_size);
 	EXPECT_EQ(self->sy.map_kva[0], m->kva);
 	EXPECT_EQ(self->sy.map_kva[0] + SY_ARRAY_VALUE, m->value_kva);
@@ -251,6 +251,87 @@ TEST_F(guest, values)
 	EXPECT_EQ(-EINVAL, bpfpoke_map_value_read(self->s, bss, 0, 0, v, 0));
 	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_value_read(self->s, hash, 0, 0, v, 4));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(guest, write_batch)
+{
+	struct bpfpoke_write_item ok[] = {
+		{ ".bss", "crash", "0x01020304" },
+		{ ".bss", "stall", "7" },
+	};
+	struct bpfpoke_write_item bad_field[] = {
+		{ ".bss", "crash", "9" },
+		{ ".bss", "nosuch", "1" },
+	};
+	struct bpfpoke_write_item bad_value[] = {
+		{ ".bss", "stall", "1" },
+		{ ".bss", "crash", "0x100000000" },
+	};
+	struct bpfpoke_write_item overlap[] = {
+		{ ".bss", "crash", "1" },
+		{ ".bss", "crash", "2" },
+	};
+	struct bpfpoke_write_item bad_suffix[] = { { "bss", "crash", "1" } };
+	struct bpfpoke_write_item no_map[] = { { ".data", "crash", "1" } };
+	struct bpfpoke_write_item no_btf[] = { { ".rodata", "x", "1" } };
+	const struct bpfpoke_write_info *wi;
+	const struct bpfpoke_map_info *maps, *bss, *m;
+	struct bpfpoke_write_batch *b;
+	unsigned char v[16];
+	__u32 x[2];
+	size_t nr;
+	int i;
+
+	OPEN(BPFPOKE_SESSION_WRITABLE);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	bss = find(maps, nr, 1);
+
+	/* Nothing is written when one item fails. */
+	EXPECT_EQ(-ENOENT, bpfpoke_write(self->s, bad_field, 2, NULL));
+	EXPECT_NE(NULL, strstr(warnings, "nosuch")) TH_LOG("%s", warnings);
+	EXPECT_EQ(-ERANGE, bpfpoke_write(self->s, bad_value, 2, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_write(self->s, overlap, 2, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_write(self->s, bad_suffix, 1, NULL));
+	EXPECT_EQ(-ENOENT, bpfpoke_write(self->s, no_map, 1, NULL));
+	EXPECT_EQ(-ENOENT, bpfpoke_write(self->s, no_btf, 1, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_write(self->s, ok, 0, NULL));
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, v, 16));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ((unsigned char)(i * 37 + 5), v[i]);
+
+	/* Both, in one batch. */
+	ASSERT_EQ(0, bpfpoke_write_prepare(self->s, ok, 2, NULL, &b)) TH_LOG("%s", warnings);
+	EXPECT_EQ(2, bpfpoke_write_cnt(b));
+	wi = bpfpoke_write_info(b, 1);
+	ASSERT_NE(NULL, wi);
+	EXPECT_EQ(bss, wi->map);
+	EXPECT_EQ(4, wi->field.offset);
+	EXPECT_EQ(NULL, bpfpoke_write_info(b, 2));
+	ASSERT_EQ(0, bpfpoke_write_commit(b));
+	EXPECT_EQ(-EALREADY, bpfpoke_write_commit(b));
+	bpfpoke_write_free(b);
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, x, 8));
+	EXPECT_EQ(0x01020304, x[0]);
+	EXPECT_EQ(7, x[1]);
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 8, v, 8));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ((unsigned char)((i + 8) * 37 + 5), v[i]);
+
+	/* Map selection. */
+	EXPECT_EQ(0, bpfpoke_map_find(self->s, ".bss", "stall", &m, NULL));
+	EXPECT_EQ(bss, m);
+	EXPECT_EQ(0, bpfpoke_map_find(self->s, ".bss", NULL, &m, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_find(self->s, "o.bss", NULL, &m, NULL));
+	EXPECT_EQ(-ENOENT, bpfpoke_map_find(self->s, ".nope", NULL, &m, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_find(self->s, ".bss", "a..b", &m, NULL));
+}
+
+TEST_F(guest, write_read_only_session)
+{
+	struct bpfpoke_write_item it = { ".bss", "crash", "1" };
+
+	OPEN(0);
+	EXPECT_EQ(-EROFS, bpfpoke_write(self->s, &it, 1, NULL));
 }
 
 TEST_F(guest, read_only_session)

@@ -144,6 +144,45 @@ TEST_F(kmod, model_through_module)
 	EXPECT_EQ(-EFAULT, bpfpoke_read_phys(self->s, SY_RAM_SIZE, v, 8));
 }
 
+/* bpfpoke_write(): one all-or-nothing BPFPOKE_ACCESS. */
+TEST_F(kmod, write_batch)
+{
+	struct bpfpoke_write_item ok[] = {
+		{ ".bss", "crash", "0x0a0b0c0d" },
+		{ ".bss", "stall", "4294967295" },
+	};
+	struct bpfpoke_write_item bad[] = {
+		{ ".bss", "crash", "1" },
+		{ ".bss", "stall", "0x100000000" },
+	};
+	const struct bpfpoke_map_info *maps;
+	const unsigned char *mem;
+	__u64 gpa;
+	__u32 x;
+	size_t nr;
+
+	if (!self->vm)
+		SKIP(return, "/dev/bpfpoke or /dev/kvm missing");
+	mem = self->vm->mem;
+	self->s = open_vm(&self->sy, getpid(), BPFPOKE_SESSION_WRITABLE);
+	ASSERT_NE(NULL, self->s) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_session_attach(self->s)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_session_load(self->s)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr)) TH_LOG("%s", warnings);
+	gpa = sy_kva_to_gpa(&self->sy, maps[0].value_kva);
+
+	/* A value out of range: nothing written (bytes i * 37 + 5). */
+	EXPECT_EQ(-ERANGE, bpfpoke_write(self->s, bad, 2, NULL));
+	memcpy(&x, mem + gpa, 4);
+	EXPECT_EQ(0x744f2a05, x);
+
+	ASSERT_EQ(0, bpfpoke_write(self->s, ok, 2, NULL)) TH_LOG("%s", warnings);
+	memcpy(&x, mem + gpa, 4);
+	EXPECT_EQ(0x0a0b0c0d, x);
+	memcpy(&x, mem + sy_kva_to_gpa(&self->sy, maps[0].value_kva + 4), 4);
+	EXPECT_EQ(0xffffffff, x);
+}
+
 TEST_F(kmod, read_only_session)
 {
 	const struct bpfpoke_map_info *maps;
