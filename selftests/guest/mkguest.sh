@@ -40,14 +40,7 @@ mkdir -p "$root"/{bin,sbin,modules,proc,sys,dev,tmp,run,lib64,out}
 
 cp /bin/busybox "$root/bin/busybox"
 
-copy_libs() {
-	local lib
-	for lib in $(ldd "$1" 2>/dev/null | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
-		[ -e "$root$lib" ] && continue
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
-	done
-}
+. "$(cd "$(dirname "$0")" && pwd)/../initramfs-lib.sh"
 
 bpftool=$(command -v bpftool || true)
 [ -n "$bpftool" ] || bpftool=/usr/sbin/bpftool
@@ -55,35 +48,15 @@ if [ ! -x "$bpftool" ]; then
 	echo "mkguest: bpftool is not installed: apt-get install bpftool" >&2
 	exit 1
 fi
-cp "$bpftool" "$root/bin/bpftool"
-copy_libs "$bpftool"
+initramfs_add_bin "$bpftool"
 for b in $bins; do
-	cp "$b" "$root/bin/"
-	copy_libs "$b"
+	initramfs_add_bin "$b"
 done
 
-# Modules in load order: each after its dependencies.
-order=
-add_module() {
-	local m=$1 d f
-	case " $order " in *" $m "*) return ;; esac
-	for d in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
-		add_module "$d"
-	done
-	f=$(modinfo -k "$kver" -F filename "$m")
-	case "$f" in
-	"(builtin)") return ;;
-	*.ko) cp "$f" "$root/modules/$m.ko" ;;
-	*.ko.xz) xz -dc "$f" > "$root/modules/$m.ko" ;;
-	*.ko.zst) zstd -qdc "$f" > "$root/modules/$m.ko" ;;
-	*) echo "mkguest: cannot load module $m from '$f'" >&2; exit 1 ;;
-	esac
-	order="$order $m"
-}
 for m in $modules; do
-	add_module "$m"
+	initramfs_add_module "$m"
 done
-printf '%s\n' $order > "$root/modules/order"
+printf '%s\n' $initramfs_order > "$root/modules/order"
 
 for f in $files; do
 	src=${f%%:*} dst=${f#*:}

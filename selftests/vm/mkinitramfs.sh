@@ -30,41 +30,14 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 
-# Modules in load order: each after its dependencies.
-order=
-add_module() {
-	local m=$1 d f
-	case " $order " in *" $m "*) return ;; esac
-	for d in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
-		add_module "$d"
-	done
-	f=$(modinfo -k "$kver" -F filename "$m")
-	case "$f" in
-	*.ko) cp "$f" "$root/modules/$m.ko" ;;
-	*.ko.xz) xz -dc "$f" > "$root/modules/$m.ko" ;;
-	*.ko.zst) zstd -qdc "$f" > "$root/modules/$m.ko" ;;
-	*) echo "mkinitramfs: cannot load module $m from '$f'" >&2; exit 1 ;;
-	esac
-	order="$order $m"
-}
-add_module kvm-amd
-cp "$bpfpoke_ko" "$root/modules/bpfpoke.ko"
-order="$order bpfpoke"
-printf '%s\n' $order > "$root/modules/order"
+. "$here/../initramfs-lib.sh"
 
-# Shared libraries of the tests (static tests have none).
-copy_libs() {
-	local lib
-	for lib in $(ldd "$1" 2>/dev/null | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
-		[ -e "$root$lib" ] && continue
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
-	done
-}
+initramfs_add_module kvm-amd
+cp "$bpfpoke_ko" "$root/modules/bpfpoke.ko"
+printf '%s\n' $initramfs_order bpfpoke > "$root/modules/order"
 
 for b in $bins; do
-	cp "$b" "$root/bin/"
-	copy_libs "$b"
+	initramfs_add_bin "$b"
 done
 for f in $files; do
 	src=${f%%:*} dst=${f#*:}
@@ -75,7 +48,7 @@ done
 : > "$root/tests/order"
 for t in "$@"; do
 	cp "$t" "$root/tests/"
-	copy_libs "$t"
+	initramfs_copy_libs "$t"
 	basename "$t" >> "$root/tests/order"
 done
 
