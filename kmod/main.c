@@ -44,6 +44,7 @@ static int bpfpoke_open(struct inode *inode, struct file *file)
 	if (!bf)
 		return -ENOMEM;
 	mutex_init(&bf->lock);
+	bpfpoke_cache_init(&bf->cache);
 	file->private_data = bf;
 	return nonseekable_open(inode, file);
 }
@@ -52,6 +53,8 @@ static int bpfpoke_release(struct inode *inode, struct file *file)
 {
 	struct bpfpoke_file *bf = file->private_data;
 
+	/* Its MMU notifiers on the VMM's mm go before the VM reference. */
+	bpfpoke_cache_destroy(&bf->cache);
 	bpfpoke_detach(bf);
 	mutex_destroy(&bf->lock);
 	kfree(bf);

@@ -125,8 +125,9 @@ struct bpfpoke_regions {
  *	    on input does not matter
  *
  * An op moves all of its bytes or none of them: every page it touches is
- * translated, checked and pinned before the first byte moves, in address
- * order, and @buf is checked after them.  The one exception is a @buf that
+ * translated, checked and made resident (pinned, or held in the module's
+ * cache of the VMM's pages) before the first byte moves, in address order,
+ * and @buf is checked after them.  The one exception is a @buf that
  * the caller unmaps while the op runs (EFAULT).
  */
 struct bpfpoke_op {
