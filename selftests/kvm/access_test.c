@@ -455,6 +455,45 @@ TEST_F(access, dirty_log)
 	EXPECT_TRUE(bitmap[300 / 64] & (1ULL << (300 % 64)));
 }
 
+/*
+ * A VM with a dirty ring: KVM logs writes only into the ring of the vCPU
+ * that made them, so a write into a slot that logs dirty pages fails with
+ * EOPNOTSUPP and moves nothing (and warns nowhere: the harness checks the
+ * kernel log); reads work, and a slot that does not log takes writes.
+ */
+TEST(dirty_ring_vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRTY_LOG_RING };
+	uint64_t v = 0x1234, back = 0;
+	struct kvm_vm *vm;
+	uint8_t *logged;
+	int dev, max;
+
+	if (access("/dev/kvm", R_OK | W_OK) || access("/dev/bpfpoke", F_OK))
+		SKIP(return, "/dev/bpfpoke or /dev/kvm missing");
+	vm = vm_create(NULL);
+	max = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
+	if (max <= 0) {
+		vm_free(vm);
+		SKIP(return, "no KVM_CAP_DIRTY_LOG_RING");
+	}
+	cap.args[0] = 4096 * 16 < max ? 4096 * 16 : max;
+	ASSERT_EQ(0, ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap));
+	logged = vm_add_slot(vm, 1, SLOT1_GPA, 0x200000, KVM_MEM_LOG_DIRTY_PAGES);
+	memset(logged, 0x5a, 16);
+	dev = bpfpoke_open_attached(vm->vm_fd);
+
+	EXPECT_EQ(-EOPNOTSUPP, poke_write_phys(dev, SLOT1_GPA, &v, 8));
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aULL, *(uint64_t *)logged);
+	EXPECT_EQ(8, poke_read_phys(dev, SLOT1_GPA, &back, 8));
+	EXPECT_EQ(0x5a5a5a5a5a5a5a5aULL, back);
+	/* Slot 0 does not log dirty pages: writable as ever. */
+	EXPECT_EQ(8, poke_write_phys(dev, 0x3000, &v, 8));
+	EXPECT_EQ(v, *(uint64_t *)vm_gpa_hva(vm, 0x3000));
+	close(dev);
+	vm_free(vm);
+}
+
 /* Validation: each branch, its errno, results poisoned before. */
 TEST_F(access, validation)
 {
