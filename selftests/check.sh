@@ -33,7 +33,7 @@ if [ -z "$mode" ]; then
 		rc=0
 		BPFPOKE_BUILD=$build KVER=$kver \
 			timeout -s KILL 300 "$t" < /dev/null || rc=$?
-		echo "BPFPOKE-END $name $rc"
+		printf '\nBPFPOKE-END %s %s\n' "$name" "$rc"
 	done > "$out/host.txt" 2>&1
 fi
 
