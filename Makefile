@@ -11,6 +11,11 @@
 #   make demo          the main job on the built-in demo
 #   make bench         benchmarks (ratios against baselines in one run)
 #   make fuzz          libFuzzer targets, FUZZ_TIME=seconds each (60)
+#   make install       tools, libbpfpoke, headers, man pages, completion,
+#                      udev rule; PREFIX (/usr/local), DESTDIR
+#   make uninstall     removes exactly what install put
+#   make dkms-install  bpfpoke.ko through DKMS (sources in /usr/src), for KVER
+#   make dkms-remove
 #   make clean
 #
 # KVER picks an installed kernel (default: the newest Debian one with image,
@@ -35,6 +40,7 @@ LSRC_FILES := tools/testing/selftests/kselftest.h \
 SUBMAKE := $(MAKE) --no-print-directory
 
 .PHONY: all deps module agent guest selftests check check-run vmshell lint demo \
+	demo-mem-file \
 	bench fuzz clean
 
 all: module agent guest selftests
@@ -80,11 +86,19 @@ lint: $(LSRC_STAMP)
 		-f kmod/*.c kmod/*.h uapi/linux/bpfpoke.h
 	$(SUBMAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-Wsparse-error" modules
 
-# The main job on the built-in demo: a Debian guest (KASLR on) runs
-# guest/demo's BPF program; the host reads and writes its globals from the
-# guest's RAM while it runs and signals over the named virtio-serial port,
-# where bpfpoke-guest waits.  Each line says what happened.
+# The main job on the built-in demo: boots L1 (Debian's kernel under QEMU
+# TCG, kvm-amd and bpfpoke.ko loaded), where QEMU-KVM runs a Debian guest
+# (KASLR on) with guest/demo's BPF target loaded by bpfpoke-demo; the agent
+# writes .bss crash=1 and a .data batch through the module, signals the
+# guest on its named port, and the demo prints what the guest saw (its
+# skeleton view, a BPF program run, bpftool) and the time of each stage.
+# `make demo-mem-file` does the module-free variant (a TCG guest with its
+# RAM in a shared file, read and written with --mem-file).
 demo: deps
+	@$(SUBMAKE) all
+	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "" demo
+
+demo-mem-file: deps
 	@$(SUBMAKE) all
 	@BPFPOKE_BUILD=$(BUILD) KVER=$(KVER) BPFPOKE_GUEST_VARIANTS=kaslr \
 		selftests/guest/run_mapping_test.sh
@@ -97,6 +111,91 @@ FUZZ_TIME ?= 60
 fuzz: deps
 	@$(SUBMAKE) selftests
 	$(SUBMAKE) -C selftests/fuzz BUILD=$(BUILD)/fuzz run FUZZ_TIME=$(FUZZ_TIME)
+
+# Installation.  DESTDIR stages the tree (packaging); paths inside the
+# installed files are the final ones.  udev and sysusers.d read
+# /usr/local/lib as well as /usr/lib (systemd's CONF_PATHS).  The agent's
+# Makefile installs the CLI, libbpfpoke and its pkg-config file.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL ?= install
+MAN_PAGES := docs/man/bpfpoke.8 docs/man/bpfpoke-guest.1 docs/man/bpfpoke.4
+
+.PHONY: install uninstall dkms-install dkms-remove
+
+install:
+	$(SUBMAKE) -C agent BUILD=$(BUILD)/agent install
+	$(SUBMAKE) -C guest BUILD=$(BUILD)/guest $(BUILD)/guest/bpfpoke-guest
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(INCLUDEDIR)/bpfpoke $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man,1 4 8)
+	$(INSTALL) -m 755 $(BUILD)/guest/bpfpoke-guest $(DESTDIR)$(BINDIR)/bpfpoke-guest
+	$(INSTALL) -m 644 uapi/linux/bpfpoke.h $(DESTDIR)$(INCLUDEDIR)/linux/bpfpoke.h
+	$(INSTALL) -m 644 uapi/bpfpoke/signal.h $(DESTDIR)$(INCLUDEDIR)/bpfpoke/signal.h
+	$(foreach m,$(MAN_PAGES),$(INSTALL) -m 644 $(m) \
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)) &&) true
+	$(INSTALL) -m 644 completion/bpfpoke $(DESTDIR)$(BASHCOMPDIR)/bpfpoke
+	$(INSTALL) -m 644 udev/60-bpfpoke.rules $(DESTDIR)$(UDEVRULESDIR)/60-bpfpoke.rules
+	$(INSTALL) -m 644 udev/bpfpoke.sysusers $(DESTDIR)$(SYSUSERSDIR)/bpfpoke.conf
+
+uninstall:
+	$(SUBMAKE) -C agent BUILD=$(BUILD)/agent uninstall
+	rm -f $(DESTDIR)$(BINDIR)/bpfpoke-guest \
+	      $(DESTDIR)$(INCLUDEDIR)/linux/bpfpoke.h \
+	      $(DESTDIR)$(INCLUDEDIR)/bpfpoke/signal.h \
+	      $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+	      $(DESTDIR)$(BASHCOMPDIR)/bpfpoke \
+	      $(DESTDIR)$(UDEVRULESDIR)/60-bpfpoke.rules \
+	      $(DESTDIR)$(SYSUSERSDIR)/bpfpoke.conf
+	rmdir $(DESTDIR)$(INCLUDEDIR)/bpfpoke 2>/dev/null || true
+
+# DKMS rebuilds bpfpoke.ko for each kernel installed later (dkms.conf).
+# dkms-install copies the module's sources (Kbuild, kmod/, the uapi
+# header, dkms.conf) to DKMS_SOURCE_TREE/bpfpoke-VERSION, then dkms add,
+# build and install for KVER (KVER=$(uname -r) for the running kernel);
+# an earlier registration of the same version is removed first.
+# DKMS_OPTS passes dkms options, e.g. --dkmstree/--installtree/--no-depmod
+# for a trial run in temporary trees (selftests/host/dkms_test.sh).
+# dkms runs make itself: none of this make's flags may reach it.
+DKMS ?= dkms
+DKMS_SOURCE_TREE ?= /usr/src
+DKMS_OPTS ?=
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
+DKMS_SRC := $(DKMS_SOURCE_TREE)/bpfpoke-$(DKMS_VERSION)
+DKMS_FILES := dkms.conf Kbuild $(wildcard kmod/*.c kmod/*.h) uapi/linux/bpfpoke.h
+DKMS_RUN = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(DKMS)
+DKMS_MOD := -m bpfpoke -v $(DKMS_VERSION) --sourcetree $(DKMS_SOURCE_TREE) $(DKMS_OPTS)
+
+dkms-install:
+	@command -v $(DKMS) >/dev/null || \
+		{ echo "dkms is not installed: apt-get install dkms" >&2; exit 1; }
+	@test -n "$(DKMS_VERSION)" -a -n "$(KVER)" || \
+		{ echo "no PACKAGE_VERSION in dkms.conf, or no KVER" >&2; exit 1; }
+	@if $(DKMS_RUN) status $(DKMS_MOD) | grep -q .; then \
+		echo "dkms: removing the registered bpfpoke/$(DKMS_VERSION) first"; \
+		$(DKMS_RUN) remove $(DKMS_MOD) --all; \
+	fi
+	rm -rf $(DKMS_SRC)
+	$(INSTALL) -d $(DKMS_SRC)
+	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DKMS_SRC) --no-same-owner
+	$(DKMS_RUN) add $(DKMS_MOD)
+	$(DKMS_RUN) build $(DKMS_MOD) -k $(KVER)
+	$(DKMS_RUN) install $(DKMS_MOD) -k $(KVER)
+
+dkms-remove:
+	@command -v $(DKMS) >/dev/null || \
+		{ echo "dkms is not installed" >&2; exit 1; }
+	@test -n "$(DKMS_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	@if $(DKMS_RUN) status $(DKMS_MOD) | grep -q .; then \
+		$(DKMS_RUN) remove $(DKMS_MOD) --all; \
+	fi
+	rm -rf $(DKMS_SRC)
 
 clean:
 	-$(SUBMAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

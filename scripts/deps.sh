@@ -30,6 +30,13 @@ clang			BPF objects for tests and the demo; libFuzzer targets
 libclang-rt-14-dev	libFuzzer and sanitizer runtimes for clang
 llvm			llvm-strip for BPF skeletons
 bpftool			skeletons; checks inside the guest
+dkms			make dkms-install; selftests/host/dkms_test.sh
+pkg-config		libbpfpoke.pc; selftests/host/install_test.sh
+groff-base		man page checks (selftests/host/docs_test.sh)
+man-db			man page checks: lexgrog, man -w
+python3-docutils	the reStructuredText check of docs/userspace-api/
+udev			udevadm test of udev/60-bpfpoke.rules
+systemd			systemd-sysusers for the group of /dev/bpfpoke
 "
 
 want=$(printf '%s\n' "$PKGS" | awk 'NF { print $1 }')

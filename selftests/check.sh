@@ -7,6 +7,8 @@
 # kvm-amd and MODULE loaded and runs the kselftests there.  Prints every
 # result and the closing line "N passed, N failed, N skipped"; exits
 # non-zero on any failure.  FILTER keeps the tests whose name contains it.
+# bench: the host benchmarks (bench/*_bench.sh, which boot their own
+# guests), then the L1 ones (build/vm-bench/*); tables, not TAP.
 set -eu
 
 build=$1 kver=$2 module=$3 filter=$4 mode=${5:-}
@@ -37,10 +39,25 @@ if [ -z "$mode" ]; then
 	done > "$out/host.txt" 2>&1
 fi
 
+# Host benchmarks, before L1 boots: they print as they go.
+host_bench_bad=0
+if [ "$mode" = bench ]; then
+	for t in $(pick "$here"/bench/*_bench.sh); do
+		rc=0
+		BPFPOKE_BUILD=$build KVER=$kver timeout 900 "$t" < /dev/null || rc=$?
+		if [ "$rc" != 0 ]; then
+			echo "bench $(basename "$t") failed: exit $rc"
+			host_bench_bad=1
+		fi
+		echo
+	done
+fi
+
 vm_tests=$(pick "$build"/vm-tests/* "$here"/e2e/*_test.sh)
 case "$mode" in
-shell|demo) vm_tests=$(filter= pick "$build"/vm-tests/* "$here"/e2e/*_test.sh) ;;
-bench) vm_tests=$(pick "$build"/vm-bench/*) ;;
+shell) vm_tests=$(filter= pick "$build"/vm-tests/* "$here"/e2e/*_test.sh) ;;
+demo) vm_tests=$here/e2e/demo.sh ;;
+bench) vm_tests=$(pick "$build"/vm-bench/* "$here"/e2e/*_bench.sh) ;;
 esac
 
 # End-to-end tests run QEMU-KVM inside L1 with a Debian L2 guest: they need
@@ -52,8 +69,17 @@ case " $(echo $vm_tests) " in
 		--bin "$build/guest/bpfpoke-guest" \
 		--run "$here/e2e/l2-signal-guest.sh" \
 		"$kver" "$out/l2-signal.cpio.gz"
+	"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
+		--bin "$build/guest/demo/bpfpoke-demo" \
+		--file "$build/e2e/peer.bpf.o:/peer.bpf.o" \
+		--run "$here/e2e/l2-write-guest.sh" \
+		"$kver" "$out/l2-write.cpio.gz"
 	payload="--bin $(command -v qemu-system-x86_64)
 		--bin $build/e2e/signal_send
+		--bin $build/e2e/write_loop
+		--bin $build/agent/bpfpoke
+		--file $out/l2-write.cpio.gz:/l2/write.cpio.gz
+		--file $here/e2e/l2-lib.sh:/l2/lib.sh
 		--file /boot/vmlinuz-$kver:/l2/vmlinuz
 		--file $out/l2-signal.cpio.gz:/l2/signal.cpio.gz
 		--file /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin
@@ -80,15 +106,25 @@ else
 fi
 
 if [ "$mode" = demo ]; then
-	cat "$out/results.txt"
+	awk '/^BPFPOKE-BEGIN/ { on = 1; next }
+	     /^BPFPOKE-END/ { on = 0; rc = $3; seen = 1; next }
+	     on && NF { print }
+	     END {
+		if (!seen) {
+			print "demo: L1 did not run the demo to its end: see " FILENAME " and console.log"
+			exit 1
+		}
+		exit rc != 0
+	     }' "$out/results.txt"
+	exit $?
 fi
 if [ "$mode" = bench ]; then
 	# Benchmarks print tables, not TAP: show them, fail on a failed one.
 	awk '/^BPFPOKE-BEGIN/ { on = 1; next }
 	     /^BPFPOKE-END/ { on = 0; if ($3 != 0) { bad = 1; print "bench " $2 " failed: exit " $3 } next }
 	     on { print }
-	     END { exit bad }' "$out/results.txt"
-	exit $?
+	     END { exit bad }' "$out/results.txt" || host_bench_bad=1
+	exit $host_bench_bad
 fi
 cat "$out/host.txt" "$out/results.txt" |
 	awk -v need_done=$need_vm -f "$here/tap-summary.awk" | tee "$out/summary.txt"

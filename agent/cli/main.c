@@ -23,7 +23,7 @@ struct json *json;
 
 static bool pretty_output;
 static bool debug;
-static bool print_times;
+bool print_times;
 static __u64 start_ns;
 static struct bpfpoke_session_opts session_opts = {
 	.sz = sizeof(struct bpfpoke_session_opts),
@@ -170,10 +170,11 @@ static void report_times(void)
 	if (!t)
 		return;
 	fprintf(stderr,
-		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  total %.3f\n",
+		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
 		t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
 		t->attach_ns / 1e6, t->kaslr_ns / 1e6, t->map_walk_ns / 1e6,
-		t->map_btf_ns / 1e6, (mono_ns() - start_ns) / 1e6);
+		t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
+		(mono_ns() - start_ns) / 1e6);
 }
 
 static int do_help(int argc, char **argv)
@@ -211,7 +212,8 @@ static int do_help(int argc, char **argv)
 		"Exit status: 0 done; 1 the command failed; 2 usage; 3 the kernel description\n"
 		"(vmlinux, BTF, symbols) is unusable; 4 guest memory cannot be opened; 5 no\n"
 		"matching kernel in guest memory; 6 the guest's map table cannot be read;\n"
-		"7 (write) the values were written but the guest did not acknowledge the signal.\n",
+		"7 (write) the values were written but the guest did not acknowledge the signal;\n"
+		"8 (write) the values were written but the frozen guest could not be continued.\n",
 		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }

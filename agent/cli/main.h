@@ -24,6 +24,7 @@ enum {
 	EXIT_GUEST_KERNEL = 5,	/* no matching kernel in guest memory */
 	EXIT_MAPS = 6,		/* the guest's map table unreadable */
 	EXIT_SIGNAL = 7,	/* written, but the guest did not acknowledge */
+	EXIT_THAW = 8,		/* written, but the frozen guest not continued */
 };
 
 struct cmd {
@@ -35,6 +36,8 @@ extern const char *bin_name;
 extern bool json_output;
 /* The JSON writer of -j/--json, NULL otherwise. */
 extern struct json *json;
+/* --times: where the time went, to stderr. */
+extern bool print_times;
 
 /* Run the entry of @cmds that @argv[0] is a prefix of; help if none. */
 int cmd_select(const struct cmd *cmds, int argc, char **argv,

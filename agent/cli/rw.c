@@ -2,12 +2,10 @@
 /*
  * bpfpoke read SUFFIX FIELD...: current values of map fields.
  * bpfpoke write SUFFIX FIELD=VALUE...: one all-or-nothing batch, with the
- * VMM optionally stopped around it, then the signal to the guest.
+ * VMM optionally stopped around it (bpfpoke_freeze()), then the signal to
+ * the guest.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,100 +195,64 @@ int do_read(int argc, char **argv)
 	return err;
 }
 
-/*
- * Freezing the VMM with SIGSTOP.  The handlers make sure a frozen VMM is
- * continued whatever ends the agent (but SIGKILL).
- */
-static volatile sig_atomic_t frozen_pid;
+/* Stages of a write, for --times: nanoseconds, STAGE_NOT_RUN if skipped. */
+enum write_stage {
+	STAGE_PREPARE,
+	STAGE_FREEZE,
+	STAGE_COMMIT,
+	STAGE_THAW,
+	STAGE_SIGNAL,
+	NR_STAGES,
+};
 
-static void thaw(void)
+#define STAGE_NOT_RUN	(~0ULL)
+
+struct write_times {
+	__u64 ns[NR_STAGES];
+	__u64 start;		/* when prepare began, 0 if it did not */
+};
+
+static __u64 mono_ns(void)
 {
-	if (frozen_pid > 0)
-		kill(frozen_pid, SIGCONT);
-	frozen_pid = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void on_fatal_signal(int sig)
+/* Records that @stage took from @t0 until now. */
+static void stage_end(struct write_times *wt, enum write_stage stage,
+		      __u64 t0)
 {
-	thaw();
-	signal(sig, SIG_DFL);
-	raise(sig);
+	wt->ns[stage] = mono_ns() - t0;
 }
 
-static void install_thaw_handlers(void)
+static void report_write_times(const struct write_times *wt)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
-	struct sigaction sa = { .sa_handler = on_fatal_signal };
-	unsigned int i;
+	static const char *const names[NR_STAGES] = {
+		"prepare", "freeze", "commit", "thaw", "signal",
+	};
+	char line[256];
+	size_t len = 0;
+	int i;
 
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-/*
- * 1 when every thread of @pid is stopped ('T' in /proc/PID/task/TID/stat),
- * 0 when one is not yet, -errno when the process cannot be looked at.
- */
-static int all_threads_stopped(int pid)
-{
-	char path[64], buf[512];
-	struct dirent *de;
-	int ret = 1, seen = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)) && ret == 1) {
-		char *p;
-		FILE *f;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		if (++seen > 65536) {
-			ret = -E2BIG;
-			break;
-		}
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", pid,
-			 de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;	/* the thread exited */
-		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		fclose(f);
-		if (!p || p[1] != ' ')
-			continue;
-		if (p[2] == 'Z' || p[2] == 'X')
-			ret = -ESRCH;
-		else if (p[2] != 'T')
-			ret = 0;
+	len += snprintf(line + len, sizeof(line) - len,
+			"bpfpoke: write times (ms):");
+	for (i = 0; i < NR_STAGES; i++) {
+		if (wt->ns[i] == STAGE_NOT_RUN)
+			len += snprintf(line + len, sizeof(line) - len,
+					"%s%s -", i ? "  " : " ", names[i]);
+		else
+			len += snprintf(line + len, sizeof(line) - len,
+					"%s%s %.3f", i ? "  " : " ", names[i],
+					wt->ns[i] / 1e6);
 	}
-	closedir(d);
-	return seen ? ret : -ESRCH;
-}
-
-#define FREEZE_WAIT_MS		2000
-
-static int freeze(int pid)
-{
-	struct timespec ts = { 0, 1000000 };
-	int i, r;
-
-	if (kill(pid, SIGSTOP))
-		return -errno;
-	frozen_pid = pid;
-	for (i = 0; i < FREEZE_WAIT_MS; i++) {
-		r = all_threads_stopped(pid);
-		if (r)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	if (r == 1)
-		return 0;
-	thaw();
-	return r ? r : -ETIMEDOUT;
+	if (wt->start)
+		snprintf(line + len, sizeof(line) - len, "  total %.3f",
+			 (mono_ns() - wt->start) / 1e6);
+	else
+		snprintf(line + len, sizeof(line) - len, "  total -");
+	fprintf(stderr, "%s\n", line);
 }
 
 static int write_help(void)
@@ -301,7 +263,7 @@ static int write_help(void)
 		"       WRITE_OPTIONS := { --signal SIGNAL | --signal-compat | --freeze FREEZE |\n"
 		"                          --force | --ack-timeout MS }\n"
 		"       SIGNAL := { unix:PATH | file:PATH | none }\n"
-		"       FREEZE := { none | sigstop | sigstop:PID }\n"
+		"       FREEZE := { none | sigstop | sigstop:PID | qmp:SOCKET }\n"
 		"\n"
 		"Writes every FIELD of the map whose name ends with SUFFIX (the map whose BTF\n"
 		"has FIELD when several do) in one batch.  Every field is resolved and every\n"
@@ -313,9 +275,15 @@ static int write_help(void)
 		"With --mem-file the pieces are checked, then written one after the other: a\n"
 		"running guest may see part of the batch; freeze it to make that impossible.\n"
 		"\n"
-		"--freeze sigstop: SIGSTOP the VMM (--vm PID; sigstop:PID for a --mem-file\n"
-		"       guest) and wait until all its threads are stopped, write, SIGCONT;\n"
-		"       the VMM is continued on every error and on SIGINT/SIGTERM too.\n"
+		"--freeze: stop the guest around the write, and continue it after, also on\n"
+		"       every error and on SIGINT/SIGTERM/SIGHUP/SIGQUIT.  A guest that was\n"
+		"       already stopped is left stopped.\n"
+		"       sigstop: SIGSTOP the VMM (--vm PID; sigstop:PID for a --mem-file\n"
+		"       guest) and wait until all its threads are stopped; SIGCONT after.\n"
+		"       qmp:SOCKET: QEMU's QMP socket (-qmp unix:SOCKET,server=on,wait=off):\n"
+		"       'stop', checked with 'query-status' to be paused; 'cont' after.\n"
+		"       QEMU serves one client per QMP socket: give QEMU a second -qmp for\n"
+		"       your own tools.  Each wait is bounded (5 s).\n"
 		"--signal: the host end of the guest's org.bpfpoke.0 port (QEMU -chardev\n"
 		"       socket: unix:PATH; a pty or FIFO: file:PATH).  WRITE_DONE after the\n"
 		"       write, WRITE_FAILED with the errno when the write could not be done,\n"
@@ -323,12 +291,55 @@ static int write_help(void)
 		"       guest acknowledges it or --ack-timeout MS (default 10000) ends.\n"
 		"--signal-compat: send the single byte 0xBF for WRITE_DONE (no failure\n"
 		"       report, no acknowledgement).\n"
+		"With --times (before the command), a second line gives the write's stages\n"
+		"in ms: prepare (map, field and value), freeze, commit (the batch), thaw,\n"
+		"signal (until acknowledged), and their total; '-' for a stage not run.\n"
 		"\n"
 		"Exit status: 0 written (and acknowledged); 7 written, but the signal was not\n"
-		"acknowledged in time or could not be sent; 1 nothing was written; 2 usage;\n"
-		"3-6 as for every command.\n",
+		"acknowledged in time or could not be sent; 8 written, but the frozen guest\n"
+		"could not be continued; 1 nothing was written; 2 usage; 3-6 as for every\n"
+		"command.\n",
 		bin_name);
 	return 0;
+}
+
+/*
+ * --freeze's argument as a bpfpoke_freezer_open() spec in @spec ("" for
+ * none); sigstop means --vm's pid.  Returns 0 or a usage exit code.
+ */
+static int parse_freeze(const char *arg, char *spec, size_t size)
+{
+	char *end;
+	long pid;
+
+	spec[0] = 0;
+	if (!strcmp(arg, "none"))
+		return 0;
+	if (!strcmp(arg, "sigstop")) {
+		pid = session_vm_pid();
+		if (!pid)
+			return p_err(EXIT_USAGE, "--freeze sigstop needs --vm PID (or use sigstop:PID or qmp:SOCKET)");
+		snprintf(spec, size, "sigstop:%ld", pid);
+		return 0;
+	}
+	if (!strncmp(arg, "sigstop:", 8)) {
+		errno = 0;
+		pid = strtol(arg + 8, &end, 10);
+		if (errno || *end || end == arg + 8 || pid <= 0 ||
+		    pid > 0x3fffffff)
+			return p_err(EXIT_USAGE, "--freeze: bad pid in '%s'", arg);
+		snprintf(spec, size, "sigstop:%ld", pid);
+		return 0;
+	}
+	if (!strncmp(arg, "qmp:", 4)) {
+		if (!arg[4])
+			return p_err(EXIT_USAGE, "--freeze: expected qmp:SOCKET, got '%s'", arg);
+		if ((size_t)snprintf(spec, size, "%s", arg) >= size)
+			return p_err(EXIT_USAGE, "--freeze: socket path too long in '%s'", arg);
+		return 0;
+	}
+	return p_err(EXIT_USAGE, "--freeze: expected none, sigstop, sigstop:PID or qmp:SOCKET, got '%s'",
+		     arg);
 }
 
 int do_write(int argc, char **argv)
@@ -336,17 +347,23 @@ int do_write(int argc, char **argv)
 	struct bpfpoke_write_item items[BPFPOKE_WRITE_MAX];
 	BPFPOKE_OPTS(bpfpoke_write_opts, wopts);
 	BPFPOKE_OPTS(bpfpoke_signal_opts, sopts);
+	BPFPOKE_OPTS(bpfpoke_freezer_opts, fopts,
+		     .flags = BPFPOKE_FREEZER_THAW_ON_SIGNAL);
 	struct bpfpoke_signaller *sig = NULL;
+	struct bpfpoke_freezer *fz = NULL;
 	struct bpfpoke_write_batch *batch = NULL;
-	const char *suffix, *signal_spec = NULL;
+	const char *suffix, *signal_spec = NULL, *freeze_arg = NULL;
 	struct bpfpoke_session *s;
-	char *end, msg[1024] = "";
-	int freeze_pid = -1;	/* -1 none, 0 --vm's */
+	char *end, msg[1024] = "", freeze_spec[256];
+	struct write_times wt;
 	int code = EXIT_FAIL, i, err, ret;
 	size_t nr = 0, k;
-	bool written = false;
+	bool written = false, acked = false;
+	__u64 t0;
 	__u32 seq = 0;
 
+	memset(wt.ns, 0xff, sizeof(wt.ns));	/* STAGE_NOT_RUN */
+	wt.start = 0;
 	if (argc >= 1 && is_prefix(argv[0], "help"))
 		return json_output ? 0 : write_help();
 	if (argc < 2) {
@@ -386,22 +403,8 @@ int do_write(int argc, char **argv)
 					return p_err(EXIT_USAGE, "--ack-timeout: expected 1..3600000 ms, got '%s'",
 						     argv[i]);
 				sopts.timeout_ms = ms;
-			} else if (!strcmp(argv[i], "none")) {
-				freeze_pid = -1;
-			} else if (!strcmp(argv[i], "sigstop")) {
-				freeze_pid = 0;
-			} else if (!strncmp(argv[i], "sigstop:", 8)) {
-				long pid;
-
-				errno = 0;
-				pid = strtol(argv[i] + 8, &end, 10);
-				if (errno || *end || end == argv[i] + 8 || pid <= 0 ||
-				    pid > 0x3fffffff)
-					return p_err(EXIT_USAGE, "--freeze: bad pid in '%s'", argv[i]);
-				freeze_pid = pid;
 			} else {
-				return p_err(EXIT_USAGE, "--freeze: expected none, sigstop or sigstop:PID, got '%s'",
-					     argv[i]);
+				freeze_arg = argv[i];
 			}
 		} else if (a[0] == '-' && a[1] == '-') {
 			return p_err(EXIT_USAGE, "write: unknown option '%s'", a);
@@ -425,10 +428,11 @@ int do_write(int argc, char **argv)
 	}
 	if (!nr)
 		return p_err(EXIT_USAGE, "write: expected FIELD=VALUE");
-	if (freeze_pid == 0) {
-		freeze_pid = session_vm_pid();
-		if (!freeze_pid)
-			return p_err(EXIT_USAGE, "--freeze sigstop needs --vm PID (or use sigstop:PID)");
+	freeze_spec[0] = 0;
+	if (freeze_arg) {
+		ret = parse_freeze(freeze_arg, freeze_spec, sizeof(freeze_spec));
+		if (ret)
+			return ret;
 	}
 	if (sopts.compat && !signal_spec)
 		return p_err(EXIT_USAGE, "--signal-compat needs --signal unix:PATH or file:PATH");
@@ -441,6 +445,17 @@ int do_write(int argc, char **argv)
 			return p_err(EXIT_FAIL, "cannot open the signal port %s: %s",
 				     signal_spec, lib_msg(strerror(errno)));
 	}
+	/* Then the freezer: a wrong QMP socket fails before anything is done. */
+	if (freeze_spec[0]) {
+		lib_msg_clear();
+		fz = bpfpoke_freezer_open(freeze_spec, &fopts);
+		if (!fz) {
+			err = -errno;
+			snprintf(msg, sizeof(msg), "%s", lib_msg(strerror(-err)));
+			ret = EXIT_FAIL;
+			goto signal;
+		}
+	}
 
 	session_want_writable();
 	s = get_session(&code);
@@ -450,45 +465,71 @@ int do_write(int argc, char **argv)
 		goto signal;
 	}
 	lib_msg_clear();
+	wt.start = t0 = mono_ns();
 	err = bpfpoke_write_prepare(s, items, nr, &wopts, &batch);
+	stage_end(&wt, STAGE_PREPARE, t0);
 	if (err) {
 		snprintf(msg, sizeof(msg), "%s", lib_msg(strerror(-err)));
 		ret = err == -EFAULT || err == -ELOOP ? EXIT_MAPS : EXIT_FAIL;
 		goto signal;
 	}
-	if (freeze_pid > 0) {
-		install_thaw_handlers();
-		err = freeze(freeze_pid);
+	if (fz) {
+		lib_msg_clear();
+		t0 = mono_ns();
+		err = bpfpoke_freeze(fz);
+		stage_end(&wt, STAGE_FREEZE, t0);
 		if (err) {
-			snprintf(msg, sizeof(msg), "cannot freeze the VMM %d: %s",
-				 freeze_pid, err == -ETIMEDOUT ?
-				 "its threads did not all stop within 2 s" :
-				 strerror(-err));
+			snprintf(msg, sizeof(msg), "cannot freeze the guest: %s",
+				 lib_msg(strerror(-err)));
 			ret = EXIT_FAIL;
 			goto signal;
 		}
 	}
 	lib_msg_clear();
+	t0 = mono_ns();
 	err = bpfpoke_write_commit(batch);
-	thaw();
-	if (err) {
+	stage_end(&wt, STAGE_COMMIT, t0);
+	if (err)
 		snprintf(msg, sizeof(msg), "nothing written: %s",
 			 lib_msg(strerror(-err)));
-		ret = EXIT_FAIL;
-		goto signal;
+	written = !err;
+	ret = written ? EXIT_OK : EXIT_FAIL;
+	if (fz) {
+		int terr;
+
+		lib_msg_clear();
+		t0 = mono_ns();
+		terr = bpfpoke_thaw(fz);
+		stage_end(&wt, STAGE_THAW, t0);
+		if (terr && written) {
+			ret = EXIT_THAW;
+			snprintf(msg, sizeof(msg), "written, but the guest could not be continued (it may still be stopped): %s",
+				 lib_msg(strerror(-terr)));
+		} else if (terr) {
+			size_t len = strlen(msg);
+
+			snprintf(msg + len, sizeof(msg) - len,
+				 "; and the guest could not be continued (it may still be stopped): %s",
+				 lib_msg(strerror(-terr)));
+		}
 	}
-	written = true;
-	ret = EXIT_OK;
 
 signal:
 	if (sig) {
-		int serr = bpfpoke_signaller_send(sig, !written, written ? 0 : err, &seq);
+		int serr;
 
-		if (serr && written) {
+		t0 = mono_ns();
+		serr = bpfpoke_signaller_send(sig, !written, written ? 0 : err, &seq);
+		stage_end(&wt, STAGE_SIGNAL, t0);
+		acked = !serr;
+		if (serr && written && ret == EXIT_OK) {
 			ret = EXIT_SIGNAL;
 			snprintf(msg, sizeof(msg), "written, but the guest %s: %s",
 				 serr == -ETIMEDOUT ? "did not acknowledge the signal" :
 				 "could not be signalled", strerror(-serr));
+		} else if (serr && written) {
+			fprintf(stderr, "%s: the guest could not be signalled: %s\n",
+				bin_name, strerror(-serr));
 		} else if (serr) {
 			fprintf(stderr, "%s: the guest could not be told of the failure: %s\n",
 				bin_name, strerror(-serr));
@@ -536,21 +577,24 @@ signal:
 		else if (sopts.compat)
 			json_string(json, "compat");
 		else
-			json_string(json, ret == EXIT_OK ? "acknowledged" : "unacknowledged");
+			json_string(json, acked ? "acknowledged" : "unacknowledged");
 		if (sig && !sopts.compat)
 			json_hex_field(json, "seq", seq);
 		json_end_object(json);
-		if (ret == EXIT_SIGNAL)
+		if (ret != EXIT_OK)
 			fprintf(stderr, "Error: %s\n", msg);
 	} else {
-		if (sig && ret == EXIT_OK)
+		if (sig && acked)
 			printf("signal: %s\n", sopts.compat ? "compat byte sent" :
 			       "acknowledged by the guest");
-		else if (ret == EXIT_SIGNAL)
+		if (ret != EXIT_OK)
 			fprintf(stderr, "Error: %s\n", msg);
 	}
 out:
-	thaw();
+	if (print_times)
+		report_write_times(&wt);
+	/* Thaws if a failure left it frozen. */
+	bpfpoke_freezer_close(fz);
 	bpfpoke_write_free(batch);
 	bpfpoke_signaller_close(sig);
 	return ret;

@@ -153,6 +153,8 @@ struct bpfpoke_session {
 	bool maps_valid;
 
 	struct bpfpoke_session_times times;
+	/* Every walk's time, for what bpfpoke_map_find() leaves out. */
+	__u64 map_walks_ns;
 };
 
 __u64 now_ns(void);

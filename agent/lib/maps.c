@@ -297,6 +297,7 @@ int maps_walk(struct bpfpoke_session *s)
 		 w.nr_seen);
 out:
 	s->times.map_walk_ns = now_ns() - t0;
+	s->map_walks_ns += s->times.map_walk_ns;
 	free(w.maps);
 	free(w.seen);
 	free(w.node_buf);

@@ -38,7 +38,16 @@ struct mem_kmod {
 	struct mem mem;
 	int dev_fd;
 	struct bpfpoke_api api;
+	bool gone_said;		/* "the VMM has exited" was logged */
 };
+
+/* The module's ESRCH means the VMM is gone: say so. */
+static const char *kmod_strerror(int err)
+{
+	if (err == ESRCH)
+		return "the VMM has exited (its VM is being torn down)";
+	return strerror(err);
+}
 
 static struct mem_kmod *to_mk(struct mem *m)
 {
@@ -82,8 +91,15 @@ static int mk_access(struct mem *m, __u64 gpa, void *buf, size_t len,
 		acc.nr_ops = n;
 		if (write)
 			acc.flags = BPFPOKE_ACCESS_ALL_OR_NOTHING;
-		if (ioctl(mk->dev_fd, BPFPOKE_ACCESS, &acc))
-			return -errno;
+		if (ioctl(mk->dev_fd, BPFPOKE_ACCESS, &acc)) {
+			int err = -errno;
+
+			if (err == -ESRCH && !mk->gone_said) {
+				mk->gone_said = true;
+				pr_warn("%s: %s\n", m->desc, kmod_strerror(ESRCH));
+			}
+			return err;
+		}
 		for (i = 0; i < n; i++)
 			if (ops[i].result != (__s64)ops[i].len)
 				return ops[i].result < 0 ? (int)ops[i].result : -EIO;
@@ -167,9 +183,10 @@ static int mk_write_batch(struct mem *m, const struct mem_wop *wops,
 		if (i < nr)
 			pr_warn("%s: BPFPOKE_ACCESS: write %u (gpa 0x%llx): %s; nothing written\n",
 				m->desc, i, (unsigned long long)ops[i].addr,
-				strerror((int)-ops[i].result));
+				kmod_strerror((int)-ops[i].result));
 		else
-			pr_warn("%s: BPFPOKE_ACCESS: %s\n", m->desc, strerror(-err));
+			pr_warn("%s: BPFPOKE_ACCESS: %s\n", m->desc,
+				kmod_strerror(-err));
 		goto out;
 	}
 	for (i = 0; i < nr; i++) {
@@ -291,7 +308,7 @@ static int mk_regions(struct mem_kmod *mk)
 		int err = -errno;
 
 		pr_warn("%s: BPFPOKE_GET_REGIONS: %s\n", mk->mem.desc,
-			strerror(-err));
+			kmod_strerror(-err));
 		return err;
 	}
 	if (req.nr_regions > MEM_MAX_REGIONS) {
@@ -367,7 +384,8 @@ struct mem *mem_kmod_open(int vm_pid, bool writable)
 	/* The module holds the VM now; our copy of the fd is not needed. */
 	close(vm_fd);
 	if (err) {
-		pr_warn("%s: BPFPOKE_ATTACH: %s\n", mk->mem.desc, strerror(-err));
+		pr_warn("%s: BPFPOKE_ATTACH: %s\n", mk->mem.desc,
+			kmod_strerror(-err));
 		goto err_close;
 	}
 	err = mk_regions(mk);

@@ -59,9 +59,19 @@ static void list_maps(char *buf, size_t size,
 		strcpy(buf + size - 4, "...");
 }
 
-static int map_find(struct bpfpoke_session *s, const char *suffix,
-		    const char *field, const struct bpfpoke_map_info **mapp,
-		    struct btf **btfp)
+/*
+ * Errors that say guest memory cannot be read at all (the VMM exited, no
+ * memory, a fatal signal), not that one map's data is bad.
+ */
+static bool guest_gone(int err)
+{
+	return err == -ESRCH || err == -ENOMEM || err == -EINTR ||
+	       err == -ENOTCONN || err == -EIO;
+}
+
+static int __map_find(struct bpfpoke_session *s, const char *suffix,
+		      const char *field, const struct bpfpoke_map_info **mapp,
+		      struct btf **btfp)
 {
 	const struct bpfpoke_map_info *maps, **cand = NULL, **hit = NULL;
 	struct btf **btfs = NULL;
@@ -137,6 +147,11 @@ static int map_find(struct bpfpoke_session *s, const char *suffix,
 			bad = -errno;
 			pr_warn("map %u '%s': cannot read its BTF: %s\n",
 				cand[i]->id, cand[i]->name, strerror(-bad));
+			/* Guest memory is gone, not this map's BTF bad: stop. */
+			if (guest_gone(bad)) {
+				err = bad;
+				goto out;
+			}
 			continue;
 		}
 		bpfpoke_map_value_init(&mv, cand[i], btf);
@@ -177,8 +192,10 @@ static int map_find(struct bpfpoke_session *s, const char *suffix,
 			err = -ENOENT;
 	} else {
 		list_maps(names, sizeof(names), cand, ncand);
-		pr_warn("no field '%s' in the maps ending with '%s' (searched %s)\n",
-			field, suffix, names);
+		pr_warn("no field '%s' in the maps ending with '%s' (searched %s%s%s)\n",
+			field, suffix, names,
+			bad ? "; a BTF could not be read: " : "",
+			bad ? strerror(-bad) : "");
 		/* A BTF that could not be read may have held it. */
 		err = bad ? bad : -ENOENT;
 	}
@@ -188,6 +205,29 @@ out:
 	free(btfs);
 	free(hit);
 	free(cand);
+	return err;
+}
+
+/*
+ * __map_find(), its time counted as the session's resolve time: without
+ * the map walk and the BTF reads it starts, which count as theirs.
+ */
+static int map_find(struct bpfpoke_session *s, const char *suffix,
+		    const char *field, const struct bpfpoke_map_info **mapp,
+		    struct btf **btfp)
+{
+	__u64 t0, spent, nested;
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	nested = s->map_walks_ns + s->times.map_btf_ns;
+	t0 = now_ns();
+	err = __map_find(s, suffix, field, mapp, btfp);
+	spent = now_ns() - t0;
+	nested = s->map_walks_ns + s->times.map_btf_ns - nested;
+	s->times.resolve_ns += spent > nested ? spent - nested : 0;
+	s->times.resolve_count++;
 	return err;
 }
 

@@ -8,32 +8,21 @@
  * demo.rodata and demo.data.tune (BPF map names are at most 15 bytes).
  * The program reads every global, so none is optimised away, and counts
  * its runs in .bss so that BPF_PROG_TEST_RUN shows it is live.
+ *
+ * demo_report, an XDP program, copies the globals into the packet of a
+ * BPF_PROG_TEST_RUN: the loader (bpfpoke-demo) compares what the BPF side
+ * reads with the skeleton's mmapped view.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include "demo.h"
 
 /* .bss: the flags a test flips from the host. */
 volatile __u32 crash;
 volatile __u32 stall;
 volatile __u64 runs;
 
-/* .data: a tunable, a nested struct and an array. */
-struct demo_inner {
-	__u16 lo;
-	__u16 hi;
-	__u64 wide;
-};
-
-struct demo_cfg {
-	__u32 mode;
-	struct demo_inner inner;
-	union {
-		__u32 word;
-		__u8 bytes[4];
-	};
-	__s32 level;
-};
-
+/* .data: a tunable, a nested struct (demo.h) and an array. */
 volatile __u32 tunable = 7;
 volatile struct demo_cfg cfg = {
 	.mode = 1,
@@ -41,7 +30,7 @@ volatile struct demo_cfg cfg = {
 	.word = 0xdeadbeef,
 	.level = -1,
 };
-volatile __u32 arr[8] = { 10, 11, 12, 13, 14, 15, 16, 17 };
+volatile __u32 arr[DEMO_ARR_LEN] = { 10, 11, 12, 13, 14, 15, 16, 17 };
 
 /* .rodata: set before load, frozen after it. */
 const volatile __u32 version = 1;
@@ -63,7 +52,7 @@ int demo_prog(struct __sk_buff *skb)
 	__u32 i, key = 1, sum = tunable + cfg.mode + cfg.inner.lo + knob + version;
 	__u64 *hits;
 
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < DEMO_ARR_LEN; i++)
 		sum += arr[i];
 	runs++;
 	hits = bpf_map_lookup_elem(&demo_hash, &key);
@@ -72,6 +61,31 @@ int demo_prog(struct __sk_buff *skb)
 	if (crash || stall)
 		return 0;
 	return sum ? skb->len : 0;
+}
+
+SEC("xdp")
+int demo_report(struct xdp_md *ctx)
+{
+	struct demo_report *r = (void *)(long)ctx->data;
+	__u32 i;
+
+	if ((void *)(r + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	r->crash = crash;
+	r->stall = stall;
+	r->runs = runs;
+	r->tunable = tunable;
+	r->mode = cfg.mode;
+	r->lo = cfg.inner.lo;
+	r->hi = cfg.inner.hi;
+	r->wide = cfg.inner.wide;
+	r->word = cfg.word;
+	r->level = cfg.level;
+	for (i = 0; i < DEMO_ARR_LEN; i++)
+		r->arr[i] = arr[i];
+	r->version = version;
+	r->knob = knob;
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -4,13 +4,15 @@
  *
  * Sends one signal through libbpfpoke's signaller and waits for the
  * guest's acknowledgement: what `bpfpoke write` does after its batch, for
- * the end-to-end tests of the signal path alone.  Exit 0 when
- * acknowledged (compat: when sent), 1 otherwise.
+ * the end-to-end tests and the benchmark of the signal path alone; prints
+ * the time from sending to the acknowledgement.  Exit 0 when acknowledged
+ * (compat: when sent), 1 otherwise.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bpfpoke.h"
 
@@ -20,6 +22,7 @@ int main(int argc, char **argv)
 	struct bpfpoke_signaller *s;
 	bool failed = false;
 	int status = 0, err;
+	struct timespec t0, t1;
 	__u32 seq = 0;
 
 	if (argc < 3) {
@@ -43,12 +46,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "signal_send: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = bpfpoke_signaller_send(s, failed, status, &seq);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	bpfpoke_signaller_close(s);
 	if (err) {
 		fprintf(stderr, "signal_send: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("signal %#x %s\n", seq, opts.compat ? "sent" : "acknowledged");
+	printf("signal %#x %s in %.3f ms\n", seq,
+	       opts.compat ? "sent" : "acknowledged",
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }

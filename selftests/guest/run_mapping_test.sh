@@ -44,7 +44,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
-tmo=${BPFPOKE_GUEST_TIMEOUT:-120}
 tests_per_variant=7
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=4
@@ -92,6 +91,7 @@ trap cleanup EXIT
 # One QEMU at a time on this machine: hold the lock for the whole run.
 . "$here/../qemu-lock.sh"
 qemu_lock
+. "$here/guest-lib.sh"
 
 n=0
 plan=$(( $(echo $variants | wc -w) * tests_per_variant ))
@@ -122,42 +122,25 @@ dump_values() {
 	grep -o '"value":\[[^]]*\]'
 }
 
-# boot VARIANT: start the guest and wait for its marker, left in $marker.
-# Not in a subshell: $qpid must reach stop() and cleanup().
+# boot VARIANT: start the guest and wait for its marker, left in $marker
+# (guest-lib.sh).  Not in a subshell: $qpid must reach stop() and cleanup().
 boot() {
-	local append="console=ttyS0 panic=-1 printk.time=1" i
+	local append="console=ttyS0 panic=-1 printk.time=1"
 	case "$1" in
 	nokaslr) append="$append nokaslr" ;;
 	no5lvl) append="$append no5lvl" ;;
 	esac
 	local extra=()
-	rm -f "$work/console.log" "$ram" "$work/sig.sock" "$work/out2.img"
-	truncate -s 64M "$work/out.img"
+	rm -f "$work/sig.sock" "$work/qmp.sock" "$work/out2.img"
 	if [ "$1" = "$write_variant" ]; then
 		truncate -s 16M "$work/out2.img"
 		extra=(-drive file="$work/out2.img",format=raw,if=virtio
 		       -device virtio-serial-pci
 		       -chardev socket,id=sig,path="$work/sig.sock",server=on,wait=off
-		       -device virtserialport,chardev=sig,name=org.bpfpoke.0)
+		       -device virtserialport,chardev=sig,name=org.bpfpoke.0
+		       -qmp unix:"$work/qmp.sock",server=on,wait=off)
 	fi
-	qemu-system-x86_64 -machine q35,memory-backend=mem -accel tcg \
-		-cpu max -smp 1 -m 512 \
-		-object memory-backend-file,id=mem,size=512M,mem-path="$ram",share=on \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$work/guest.cpio.gz" \
-		-append "$append" \
-		-drive file="$work/out.img",format=raw,if=virtio "${extra[@]}" \
-		-display none -no-reboot -nodefaults -no-user-config \
-		-serial file:"$work/console.log" -monitor none \
-		< /dev/null > "$work/qemu.log" 2>&1 &
-	qpid=$!
-	for ((i = 0; i < tmo * 4; i++)); do
-		if grep -aq '^BPFPOKE-GUEST-' "$work/console.log" 2> /dev/null; then
-			break
-		fi
-		kill -0 "$qpid" 2> /dev/null || break
-		sleep 0.25
-	done
-	marker=$(grep -a '^BPFPOKE-GUEST-' "$work/console.log" 2> /dev/null | tr -d '\r')
+	guest_boot "$work" "$ram" "$kver" "$work/guest.cpio.gz" "$append" "${extra[@]}"
 }
 
 # fmt_val DUMP NAME: the first "NAME":NUMBER in bpftool's formatted dump.
@@ -254,8 +237,10 @@ write_tests() {
 	[ "$rc" = 1 ] && echo "$out" | grep -q "frozen" && [ "$got" = "version = 1" ] || ok=1
 	result $ok "$v: write to frozen .rodata refused without --force" "exit $rc: $out" "after: $got"
 
-	# .data without a signal, then .bss with QEMU stopped and a signal.
-	out=$("${pk[@]}" write .data tunable=99 cfg.inner.lo=513 'arr[3]=4242' cfg.level=-7 --signal none 2>&1)
+	# .data with QEMU stopped through QMP, without a signal, then .bss
+	# with QEMU stopped by SIGSTOP and a signal.
+	out=$("${pk[@]}" write .data tunable=99 cfg.inner.lo=513 'arr[3]=4242' cfg.level=-7 \
+		--freeze qmp:"$work/qmp.sock" --signal none 2>&1)
 	rc=$?
 	out="$out
 $("${pk[@]}" write .bss crash=1 stall=0x2 --freeze sigstop:"$qpid" "${sig[@]}" 2>&1)"
@@ -266,7 +251,7 @@ $("${pk[@]}" write .bss crash=1 stall=0x2 --freeze sigstop:"$qpid" "${sig[@]}" 2
 	echo "$out" | grep -q "acknowledged by the guest" || ok=1
 	grep -aq "^BPFPOKE-GUEST-WAIT2 rc=0 write done" "$work/console.log" || ok=1
 	[ "$(awk '{ print $3 }' "/proc/$qpid/stat")" != T ] || ok=1
-	result $ok "$v: write .data, write .bss under SIGSTOP: acknowledged, guest gets WRITE_DONE" \
+	result $ok "$v: write .data under QMP stop/cont, write .bss under SIGSTOP: acknowledged, guest gets WRITE_DONE" \
 		"exit $rc: $out" "$(grep -a BPFPOKE-GUEST-WAIT "$work/console.log" | tr -d '\r')"
 
 	# bpftool in the guest sees the values.

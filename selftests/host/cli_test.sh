@@ -34,7 +34,7 @@ SYMS
 truncate -s 64M "$tmp/ram"
 
 n=0
-echo "1..29"
+echo "1..31"
 check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
 	local name=$1 want=$2 re=$3 out rc
 	shift 4
@@ -64,7 +64,7 @@ check "write: no FIELD=VALUE" 2 "expected FIELD=VALUE, got 'crash'" -- "$bpfpoke
 check "write: bad suffix" 2 "invalid map name suffix '..bss': starts with '..'" -- "$bpfpoke" write ..bss crash=1
 check "write: bad field" 2 "invalid field 'a b': contains whitespace" -- "$bpfpoke" write .bss "a b=1"
 check "write: bad --signal" 2 "expected unix:PATH, file:PATH or none" -- "$bpfpoke" write .bss crash=1 --signal tcp:1
-check "write: bad --freeze" 2 "expected none, sigstop or sigstop:PID" -- "$bpfpoke" write .bss crash=1 --freeze qmp
+check "write: bad --freeze" 2 "expected none, sigstop, sigstop:PID or qmp:SOCKET, got 'qmp'" -- "$bpfpoke" write .bss crash=1 --freeze qmp
 check "write: sigstop without --vm" 2 "needs --vm PID" -- "$bpfpoke" --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --freeze sigstop
 check "write: unknown option" 2 "unknown option '--frobnicate'" -- "$bpfpoke" write .bss crash=1 --frobnicate
 check "map help by prefix" 0 "map dump MAP" -- "$bpfpoke" ma he
@@ -78,6 +78,8 @@ check "unusable description: exit 3" 3 "description" -- "$bpfpoke" --mem-file "$
 check "no guest memory: exit 4" 4 "cannot open guest memory" -- "$bpfpoke" --mem-file "$tmp/none" "${desc[@]}" map list
 check "no kernel in memory: exit 5, json" 5 '^\{"error":"no kernel matching' -- "$bpfpoke" -j --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" map list
 check "write: signal port missing: nothing done" 1 "cannot open the signal port unix:$tmp/none" -- "$bpfpoke" --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --signal unix:"$tmp/none"
+check "write: QMP socket missing: nothing done" 1 "^Error: cannot connect to QMP socket $tmp/none: No such file or directory" -- "$bpfpoke" --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --freeze qmp:"$tmp/none"
+check "write --times: a line of write stages" 1 "^bpfpoke: write times \(ms\): prepare -  freeze -  commit -  thaw -  signal -  total -$" -- "$bpfpoke" --times --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --freeze qmp:"$tmp/none"
 check "write: no kernel in memory: exit 5" 5 "no kernel matching" -- "$bpfpoke" --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" write .bss crash=1
 if [ -e /dev/bpfpoke ]; then
 	n=$((n + 1))

@@ -280,6 +280,7 @@ TEST_F(guest, write_batch)
 	unsigned char v[16];
 	__u32 x[2];
 	size_t nr;
+	__u64 n;
 	int i;
 
 	OPEN(BPFPOKE_SESSION_WRITABLE);
@@ -317,13 +318,17 @@ TEST_F(guest, write_batch)
 	for (i = 0; i < 8; i++)
 		EXPECT_EQ((unsigned char)((i + 8) * 37 + 5), v[i]);
 
-	/* Map selection. */
+	/* Map selection, each call counted as a resolve (the batches' too). */
+	n = bpfpoke_session_times(self->s)->resolve_count;
+	EXPECT_GE(n, 2);
 	EXPECT_EQ(0, bpfpoke_map_find(self->s, ".bss", "stall", &m, NULL));
 	EXPECT_EQ(bss, m);
 	EXPECT_EQ(0, bpfpoke_map_find(self->s, ".bss", NULL, &m, NULL));
 	EXPECT_EQ(-EINVAL, bpfpoke_map_find(self->s, "o.bss", NULL, &m, NULL));
 	EXPECT_EQ(-ENOENT, bpfpoke_map_find(self->s, ".nope", NULL, &m, NULL));
 	EXPECT_EQ(-EINVAL, bpfpoke_map_find(self->s, ".bss", "a..b", &m, NULL));
+	EXPECT_EQ(n + 5, bpfpoke_session_times(self->s)->resolve_count);
+	EXPECT_GT(bpfpoke_session_times(self->s)->resolve_ns, 0);
 }
 
 TEST_F(guest, write_read_only_session)

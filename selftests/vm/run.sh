@@ -12,7 +12,7 @@ set -eu
 kver=$1 initrd=$2 outdir=$3 mode=${4:-}
 mkdir -p "$outdir"
 
-: "${BPFPOKE_VM_MEM:=2048}"
+: "${BPFPOKE_VM_MEM:=3072}"
 : "${BPFPOKE_VM_TIMEOUT:=900}"	# whole boot, seconds
 : "${BPFPOKE_TEST_TIMEOUT:=300}"	# each test program, seconds
 # One vCPU.  With two, QEMU 7.2's multi-threaded TCG froze L1 now and then

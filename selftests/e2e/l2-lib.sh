@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced inside L1 by the scripts that drive the L2 write guest
+# (l2-write-guest.sh): e2e_write_test.sh, the demo and the end-to-end
+# benchmark.  The guest's QEMU gets the named port org.bpfpoke.0 on $sock
+# and QMP on $qmp; its console goes to $log.  The agent describes the
+# guest kernel with L1's own kallsyms and vmlinux BTF: L1 and L2 boot the
+# same kernel build (each with its own KASLR slide).
+sock=/run/l2-write.sock
+qmp=/run/l2-qmp.sock
+log=/tmp/l2-write.log
+kern="--btf /sys/kernel/btf/vmlinux --symbols /proc/kallsyms"
+qpid=
+
+# wait_log PATTERN SECONDS: waits for a line matching PATTERN in the L2 log.
+wait_log() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		grep -q "$1" $log 2>/dev/null && return 0
+		kill -0 $qpid 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# The line of the L2 log that starts with $1 (the last one).
+line() {
+	grep "^$1" $log | tail -n 1 | tr -d '\r'
+}
+
+# poke ARGS...: runs the agent against the L2 QEMU; output in /tmp/poke.out
+# and /tmp/poke.err, exit status in $rc; both shown with $poke_prefix.
+poke_prefix="# agent: "
+poke() {
+	timeout -s KILL 120 bpfpoke --vm $qpid $kern "$@" > /tmp/poke.out 2> /tmp/poke.err
+	rc=$?
+	sed "s/^/$poke_prefix/" /tmp/poke.out /tmp/poke.err
+}
+
+# boot_l2 TAG EXTRA_MACHINE MEM APPEND: starts QEMU-KVM with the L2 guest.
+boot_l2() {
+	rm -f $sock $qmp $log
+	qemu-system-x86_64 -L /usr/share/qemu \
+		-machine "q35,accel=kvm$2" -cpu host,-xsave -m "$3" -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial file:$log -kernel /l2/vmlinuz -initrd /l2/write.cpio.gz \
+		-append "console=ttyS0 panic=-1 quiet $4" \
+		-device virtio-serial-pci \
+		-chardev socket,id=sig,path=$sock,server=on,wait=off \
+		-device virtserialport,chardev=sig,name=org.bpfpoke.0 \
+		-qmp unix:$qmp,server=on,wait=off &
+	qpid=$!
+}
+
+stop_l2() {
+	kill $qpid 2>/dev/null
+	wait $qpid 2>/dev/null
+	{ cat $log; echo; } | tr -d '\r' | grep -v "^$" | sed 's/^/# L2: /' | tail -n "$1"
+}
+

@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`, inside L1: the write path end to end against a Debian L2
+# guest under QEMU-KVM whose bpfpoke-demo waits on org.bpfpoke.0.  Each of
+# $rounds runs of `bpfpoke --times write .bss stall=K --signal unix:SOCK`
+# is a cold agent process; medians of
+#   end to end   process start to the guest's acknowledgement (the guest
+#                acknowledges a frame as its wait returns)
+#   signal       frame sent to acknowledgement received: the signal
+#                latency to the guest's wake-up, plus the way back
+#   write        freeze/commit/thaw: the BPFPOKE_ACCESS batch
+#   cold start   symbols + vmlinux BTF + attach + KASLR + map walk
+# and, as the baseline measured in the same run between the writes, the
+# signal alone: libbpfpoke's signaller (signal_send) sending WRITE_DONE
+# with no write, to the guest's acknowledgement.  A table, not TAP; exits
+# non-zero only on errors.
+. /l2/lib.sh
+rounds=15
+poke_prefix="# "
+
+# median FILE: the median of the numbers in FILE.
+median() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else printf "nan" }'
+}
+
+if [ ! -c /dev/kvm ] || [ ! -c /dev/bpfpoke ] || [ ! -x /bin/qemu-system-x86_64 ]; then
+	echo "write_bench: no /dev/kvm, /dev/bpfpoke or QEMU in L1"
+	exit 1
+fi
+boot_l2 bench "" 512 "demo.rounds=$((rounds * 2))"
+if ! wait_log "DEMO-WAITING round 1" 120; then
+	echo "write_bench: the L2 guest did not come up"
+	tail -n 20 $log
+	stop_l2 0 > /dev/null
+	exit 1
+fi
+rm -f /tmp/b.*
+k=1
+while [ $k -le $rounds ]; do
+	wait_log "DEMO-WAITING round $((k * 2 - 1))" 60 ||
+		{ echo "write_bench: guest stuck before round $k"; exit 1; }
+	timeout -s KILL 120 bpfpoke --vm $qpid $kern --times write .bss stall=$k \
+		--signal unix:$sock > /tmp/poke.out 2> /tmp/poke.err
+	rc=$?
+	if [ $rc != 0 ]; then
+		echo "write_bench: round $k: bpfpoke exit $rc"
+		cat /tmp/poke.err
+		stop_l2 20
+		exit 1
+	fi
+	awk '/write times/ {
+		for (i = 1; i < NF; i++) {
+			if ($i == "signal") print $(i + 1) > "/tmp/b.signal"
+			if ($i == "commit") c = $(i + 1)
+			if ($i == "freeze" && $(i + 1) != "-") f = $(i + 1)
+			if ($i == "thaw" && $(i + 1) != "-") t = $(i + 1)
+		}
+		print c + f + t > "/tmp/b.write"
+	}
+	/bpfpoke: times/ {
+		for (i = 1; i < NF; i++) {
+			if ($i == "total") print $(i + 1) > "/tmp/b.total"
+			if ($i == "symbols" || $i == "vmlinux_btf" || $i == "attach" ||
+			    $i == "kaslr" || $i == "map_walk") cold += $(i + 1)
+		}
+		print cold > "/tmp/b.cold"
+	}' /tmp/poke.err
+	# awk's > truncates per run: keep the values.
+	for f in signal write total cold; do
+		cat /tmp/b.$f >> /tmp/b.all.$f
+	done
+	wait_log "DEMO-WAITING round $((k * 2))" 60 ||
+		{ echo "write_bench: guest stuck after round $k"; exit 1; }
+	if ! signal_send unix:$sock done 0 60000 > /tmp/sig.out; then
+		echo "write_bench: round $k: signal_send failed"
+		exit 1
+	fi
+	sed -n 's/.* in \([0-9.]*\) ms$/\1/p' /tmp/sig.out >> /tmp/b.base
+	k=$((k + 1))
+done
+wait_log "L2-DUMPED round $((rounds * 2))" 60
+guest_ok=$(grep -c "^DEMO-SIGNAL round [0-9]* done" $log)
+stop_l2 0 > /dev/null
+
+base=$(median /tmp/b.base)
+echo "bpfpoke write through bpfpoke.ko into a Debian L2 guest, $rounds cold runs, medians"
+echo "(L1 is emulated by QEMU TCG: absolute times are ~10x a real host's)"
+printf "%-44s %10s %10s\n" "" "ms" "x signal"
+for f in total cold write signal; do
+	case $f in
+	total) name="end to end: start to guest's wait returning" ;;
+	cold) name="  cold start (symbols, BTF, attach, KASLR)" ;;
+	write) name="  write (one BPFPOKE_ACCESS batch)" ;;
+	signal) name="  signal: sent to guest wake-up and ack" ;;
+	esac
+	m=$(median /tmp/b.all.$f)
+	printf "%-44s %10s %10s\n" "$name" "$m" "$(awk "BEGIN { printf \"%.1f\", $m / $base }")"
+done
+printf "%-44s %10s %10s\n" "baseline: the signal alone (signal_send)" "$base" "1.0"
+echo "guest: $guest_ok of $((rounds * 2)) signals seen as WRITE_DONE"
+[ "$guest_ok" = $((rounds * 2)) ]

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * write_loop PID BTF SYMBOLS SUFFIX FIELD SECONDS
+ *
+ * One agent session on the VMM with PID (through bpfpoke.ko) that writes
+ * FIELD=1, 2, 3, ... as fast as it can, each a full bpfpoke_write() (map
+ * lookup in guest memory, resolve, one all-or-nothing batch), until a
+ * write fails or SECONDS pass.  For the end-to-end test that kills the VMM
+ * while the agent writes: prints how many writes landed and the error
+ * that ended the loop.  Exit 0 when the time ran out, 1 when a write
+ * failed, 2 when the session could not be set up.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bpfpoke.h"
+
+static int print(enum bpfpoke_print_level level, const char *fmt, va_list ap)
+{
+	if (level == BPFPOKE_DEBUG)
+		return 0;
+	fprintf(stdout, "lib: ");
+	return vfprintf(stdout, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	struct bpfpoke_session_opts opts = {
+		.sz = sizeof(opts),
+		.flags = BPFPOKE_SESSION_WRITABLE,
+	};
+	struct bpfpoke_write_item item;
+	struct bpfpoke_session *s;
+	unsigned long n = 0;
+	char value[32];
+	time_t end;
+	int err;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: write_loop PID BTF SYMBOLS SUFFIX FIELD SECONDS\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bpfpoke_set_print(print);
+	opts.vm_pid = atoi(argv[1]);
+	opts.btf = argv[2];
+	opts.symbols = argv[3];
+	s = bpfpoke_session_open(&opts);
+	if (!s) {
+		printf("write_loop: session: %s\n", strerror(errno));
+		return 2;
+	}
+	err = bpfpoke_session_attach(s);
+	if (!err)
+		err = bpfpoke_session_load(s);
+	if (err) {
+		printf("write_loop: attach/load: %s\n", strerror(-err));
+		bpfpoke_session_close(s);
+		return 2;
+	}
+	printf("write_loop: writing\n");
+	end = time(NULL) + atoi(argv[6]);
+	item = (struct bpfpoke_write_item){
+		.suffix = argv[4], .field = argv[5], .value = value,
+	};
+	do {
+		snprintf(value, sizeof(value), "%lu", (n + 1) & 0x7fffffff);
+		err = bpfpoke_write(s, &item, 1, NULL);
+		if (err)
+			break;
+		if (!(++n % 16))
+			printf("write_loop: %lu writes\n", n);
+	} while (time(NULL) < end);
+	printf("write_loop: %lu writes, then %s\n", n,
+	       err ? strerror(-err) : "time ran out");
+	bpfpoke_session_close(s);
+	return err ? 1 : 0;
+}
