@@ -562,6 +562,7 @@ signal:
 			json_string_field(json, "field", wi->field.path);
 			json_uint_field(json, "offset", wi->field.offset);
 			json_uint_field(json, "size", wi->field.size);
+			json_hex_field(json, "gpa", wi->gpa);
 			json_name(json, "value");
 			json_raw(json, text);
 			json_end_object(json);

@@ -1101,11 +1101,16 @@ struct bpfpoke_write_opts {
  * @map: the map picked for it (bpfpoke_map_find())
  * @field: the field, resolved in the map's BTF
  * @data: the @field.size bytes that are written at @field.offset
+ * @gpa: guest-physical address of the first byte (the bytes may go on in
+ *	 another page: a field that crosses a page boundary is split)
+ *
+ * Fields are only ever appended.
  */
 struct bpfpoke_write_info {
 	const struct bpfpoke_map_info *map;
 	struct bpfpoke_field field;
 	const void *data;
+	__u64 gpa;
 };
 
 struct bpfpoke_write_batch;

@@ -367,8 +367,12 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 			return -EINVAL;
 		}
 	}
-	return add_ops(b, map->value_kva + wi->field.offset, data,
-		       wi->field.size);
+	j = b->nr_ops;
+	err = add_ops(b, map->value_kva + wi->field.offset, data,
+		      wi->field.size);
+	if (!err && b->nr_ops > j)
+		wi->gpa = b->ops[j].gpa;
+	return err;
 }
 
 int bpfpoke_write_prepare(struct bpfpoke_session *s,

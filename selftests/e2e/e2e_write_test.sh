@@ -159,11 +159,13 @@ stop_l2 12
 # 8: a guest whose RAM lies mostly above 4 GiB.
 boot_l2 high ",max-ram-below-4g=256M" 1280 "demo.rounds=1"
 wait_log "DEMO-WAITING round 1" 120
-poke write .data tunable=4242 'arr[0]=4243' --signal unix:$sock
+poke --json write .data tunable=4242 'arr[0]=4243' --signal unix:$sock
+gpa=$(sed -n 's/.*"field":"tunable"[^}]*"gpa":"\(0x[0-9a-f]*\)".*/\1/p' /tmp/poke.out)
+echo "# .data's tunable is at guest-physical ${gpa:-?}"
 wait_log "DEMO-CHANGED round 1" 30 &&
 	[ "$(line 'DEMO-CHANGED round 1')" = "DEMO-CHANGED round 1: tunable 7 -> 4242, arr [10,11,12,13,14,15,16,17] -> [4243,11,12,13,14,15,16,17]" ]
 r=$?
-[ $rc = 0 ] && [ $r = 0 ]
-ok $? "RAM 256 MiB below 4 GiB and 1 GiB above: the write lands"
+[ $rc = 0 ] && [ $r = 0 ] && [ -n "$gpa" ] && [ $((gpa >= 0x100000000)) = 1 ]
+ok $? "RAM 256 MiB below 4 GiB and 1 GiB above: the map value lies above 4 GiB and the write lands"
 stop_l2 4
 [ $fails = 0 ]

@@ -9,6 +9,7 @@
 
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
+. "$dir/../tap-lib.sh" || exit 1
 cc=${BPFPOKE_CC:-cc}
 cflags=${BPFPOKE_CFLAGS:-"-std=gnu11 -Wall -Wextra -Werror -I$dir/../../agent/include"}
 tmp=$(mktemp -d) || exit 1
@@ -91,16 +92,12 @@ build() {
 	$cc $cflags "$@" -c -o "$tmp/t.o" "$tmp/t.c" > "$tmp/t.log" 2>&1
 }
 
-n=0
-fail=0
-result() {	# result OK NAME [WHY]
-	n=$((n + 1))
+result() {	# result OK NAME [WHY]: OK is 1 for a pass
 	if [ "$1" = 1 ]; then
-		echo "ok $n compile_fail.$2"
+		tap_result 0 "compile_fail.$2"
 	else
-		echo "not ok $n compile_fail.$2 # $3"
+		tap_result 1 "compile_fail.$2 # $3"
 		sed 's/^/#   /' "$tmp/t.log" | head -20
-		fail=1
 	fi
 }
 
@@ -123,13 +120,12 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..$(($(wc -l <<< "$bad_cases") * 2 + $(wc -l <<< "$good_cases")))"
+tap_plan $(($(wc -l <<< "$bad_cases") * 2 + $(wc -l <<< "$good_cases")))
 
 while IFS='|' read -r name suffix field kind msg; do
 	if [ "$kind" = gcc ] && [ -n "$clang" ]; then
 		for scope in auto static; do
-			n=$((n + 1))
-			echo "ok $n compile_fail.$name.$scope # SKIP clang does not fold the check"
+			tap_skip "compile_fail.$name.$scope" "clang does not fold the check"
 		done
 		continue
 	fi
@@ -157,4 +153,4 @@ while IFS='|' read -r name suffix field; do
 	result "$([ -z "$why" ] && echo 1)" "good.$name" "$why"
 done <<< "$good_cases"
 
-exit $fail
+tap_exit

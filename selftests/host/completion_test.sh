@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 script=$top/completion/bpfpoke
 bpfpoke=${BPFPOKE_BUILD:-$top/build}/agent/bpfpoke
+. "$here/../tap-lib.sh" || exit 1
 
 echo "TAP version 13"
 tmp=$(mktemp -d)
@@ -28,26 +29,14 @@ ln -s "$(command -v sleep)" "$tmp/qemu-system-x86_64"
 vmm=$!
 touch "$tmp/guest-ram" "$tmp/vmlinux"
 
-n=0
-fail=0
-echo "1..27"
-ok() {	# ok RESULT NAME [diagnostics]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fail=1
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+tap_plan 27
 
 bash -n "$script" 2>"$tmp/err"
-ok $? "the script parses" "$(cat "$tmp/err")"
+tap_result_text $? "the script parses" "$(cat "$tmp/err")"
 
 reg=$(bash --norc --noprofile -c "source '$script' && complete -p bpfpoke" 2>&1)
 [ "$reg" = "complete -F _bpfpoke bpfpoke" ]
-ok $? "it registers _bpfpoke for bpfpoke" "$reg"
+tap_result_text $? "it registers _bpfpoke for bpfpoke" "$reg"
 
 # comp LINE: the sorted completions of LINE with the cursor at its end, as
 # bash sets COMP_LINE, COMP_POINT, COMP_WORDS and COMP_CWORD (words split
@@ -74,7 +63,7 @@ check() {
 	local got
 	got=$(comp "$2")
 	[ "$got" = "$3" ]
-	ok $? "$1" "line '$2': got '$got', want '$3'"
+	tap_result_text $? "$1" "line '$2': got '$got', want '$3'"
 }
 
 # has NAME LINE WORD...: the completions include every WORD.
@@ -85,7 +74,7 @@ has() {
 	for w; do
 		[[ $got == *" $w "* ]] || r=1
 	done
-	ok $r "$name" "line '$line': got '$got', want $*"
+	tap_result_text $r "$name" "line '$line': got '$got', want $*"
 }
 
 check "objects" "bpfpoke " "help kernel map read version write"
@@ -120,15 +109,14 @@ got=$(bash --norc --noprofile -c '
 	_bpfpoke bpfpoke d map
 	echo "${COMPREPLY[*]}"' _ "$script" 2>&1)
 [ "$got" = "dump" ]
-ok $? "COMP_WORDS/COMP_CWORD only" "got '$got'"
+tap_result_text $? "COMP_WORDS/COMP_CWORD only" "got '$got'"
 
 # Consistency with the CLI's own help texts.
 if [ ! -x "$bpfpoke" ]; then
 	for t in objects "global options" "map commands" "write options"; do
-		n=$((n + 1))
-		echo "ok $n help $t are completed # SKIP $bpfpoke is not built"
+		tap_skip "help $t are completed" "$bpfpoke is not built"
 	done
-	exit $fail
+	tap_exit
 fi
 objs=$("$bpfpoke" help 2>&1 | sed -n 's/.*OBJECT := { \(.*\) }.*/\1/p' | tr -d '|')
 has "help: objects are completed" "bpfpoke " $objs
@@ -138,4 +126,4 @@ cmds=$("$bpfpoke" map help 2>&1 | sed -n 's/.* map \([a-z]*\).*/\1/p' | sort -u)
 has "map help: commands are completed" "bpfpoke map " $cmds
 wopts=$("$bpfpoke" write help 2>&1 | sed -n '/WRITE_OPTIONS :=/,/SIGNAL :=/p' | grep -oE -- '--[a-z0-9-]+' | sort -u)
 has "write help: options are completed" "bpfpoke write .bss x=1 --" $wopts
-exit $fail
+tap_exit

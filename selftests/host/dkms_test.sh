@@ -10,18 +10,15 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/../tap-lib.sh" || exit 1
 
 echo "TAP version 13"
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 4
-}
-command -v dkms >/dev/null || skip "dkms is not installed (make deps)"
-[ "$(id -u)" = 0 ] || skip "dkms add needs root"
-kver=${KVER:-$("$top/scripts/kver.sh" 2>/dev/null)} || skip "no usable kernel"
+command -v dkms >/dev/null || tap_skip_all "dkms is not installed (make deps)"
+[ "$(id -u)" = 0 ] || tap_skip_all "dkms add needs root"
+kver=${KVER:-$("$top/scripts/kver.sh" 2>/dev/null)} || tap_skip_all "no usable kernel"
 [ -n "$kver" ] && [ -d "/lib/modules/$kver/build/include" ] ||
-	skip "no headers for kernel '$kver'"
-command -v modinfo >/dev/null || skip "no modinfo (kmod)"
+	tap_skip_all "no headers for kernel '$kver'"
+command -v modinfo >/dev/null || tap_skip_all "no modinfo (kmod)"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -48,19 +45,7 @@ machine_state() {
 }
 machine_state > "$tmp/before"
 
-n=0
-fail=0
-echo "1..9"
-result() {	# result OK NAME [diagnostics file]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fail=1
-		[ -n "${3:-}" ] && tail -n 30 "$3" | sed 's/^/# /'
-	fi
-}
+tap_plan 9
 
 # The first word of a module's vermagic.
 vermagic() {
@@ -68,7 +53,7 @@ vermagic() {
 }
 
 "${mk[@]}" dkms-install > "$tmp/install.log" 2>&1
-result $? "make dkms-install KVER=$kver (temporary trees)" "$tmp/install.log"
+tap_result $? "make dkms-install KVER=$kver (temporary trees)" "$tmp/install.log"
 
 srcdir=$src/bpfpoke-$version
 ( cd "$srcdir" 2>/dev/null && find . -type f | sort ) > "$tmp/files"
@@ -77,40 +62,40 @@ for f in ./dkms.conf ./Kbuild ./kmod/main.c ./kmod/compat.h ./uapi/linux/bpfpoke
 	grep -qx "$f" "$tmp/files" || ok=1
 done
 grep -Evq '^\./(dkms\.conf|Kbuild|kmod/[a-z_]+\.[ch]|uapi/linux/bpfpoke\.h)$' "$tmp/files" && ok=1
-result $ok "sources registered: dkms.conf, Kbuild, kmod/, the uapi header, nothing else" "$tmp/files"
+tap_result $ok "sources registered: dkms.conf, Kbuild, kmod/, the uapi header, nothing else" "$tmp/files"
 
 dkms status -m bpfpoke -v "$version" --dkmstree "$dtree" --sourcetree "$src" \
 	--installtree "$itree" > "$tmp/status" 2>/dev/null
 grep -Fxq "bpfpoke/$version, $kver, $arch: installed" "$tmp/status"
-result $? "dkms status: bpfpoke/$version, $kver: installed" "$tmp/status"
+tap_result $? "dkms status: bpfpoke/$version, $kver: installed" "$tmp/status"
 
 built=$(ls "$dtree/bpfpoke/$version/$kver/$arch/module/"bpfpoke.ko* 2>/dev/null | head -n 1)
 vm=$( [ -n "$built" ] && vermagic "$built")
 [ -n "$built" ] && [ "$vm" = "$kver" ]
-result $? "dkms build: bpfpoke.ko with vermagic $kver (got '${vm:-none}')"
+tap_result $? "dkms build: bpfpoke.ko with vermagic $kver (got '${vm:-none}')"
 
 inst=$(ls "$itree/$kver/updates/dkms/"bpfpoke.ko* 2>/dev/null | head -n 1)
 vm=$( [ -n "$inst" ] && vermagic "$inst")
 [ -n "$inst" ] && [ "$vm" = "$kver" ] &&
 	[ "$(modinfo -F name "$inst")" = bpfpoke ] &&
 	[ "$(modinfo -F license "$inst")" = GPL ]
-result $? "dkms install: updates/dkms/$(basename "${inst:-bpfpoke.ko}") for $kver (vermagic '${vm:-none}')"
+tap_result $? "dkms install: updates/dkms/$(basename "${inst:-bpfpoke.ko}") for $kver (vermagic '${vm:-none}')"
 
 # A second dkms-install replaces the registration (same version).
 "${mk[@]}" dkms-install > "$tmp/again.log" 2>&1 &&
 	grep -q "removing the registered bpfpoke/$version first" "$tmp/again.log" &&
 	[ -n "$(ls "$itree/$kver/updates/dkms/"bpfpoke.ko* 2>/dev/null)" ]
-result $? "make dkms-install again: the old registration is replaced" "$tmp/again.log"
+tap_result $? "make dkms-install again: the old registration is replaced" "$tmp/again.log"
 
 "${mk[@]}" dkms-remove > "$tmp/remove.log" 2>&1
-result $? "make dkms-remove" "$tmp/remove.log"
+tap_result $? "make dkms-remove" "$tmp/remove.log"
 
 left=$( { find "$itree" "$dtree" -name 'bpfpoke*'; ls -d "$srcdir" 2>/dev/null; } )
 [ -z "$left" ]
 echo "$left" > "$tmp/left"
-result $? "after dkms-remove: no module, no registration, no sources" "$tmp/left"
+tap_result $? "after dkms-remove: no module, no registration, no sources" "$tmp/left"
 
 machine_state > "$tmp/after"
 diff "$tmp/before" "$tmp/after" > "$tmp/diff"
-result $? "/usr/src, /var/lib/dkms, /lib/modules/$kver untouched" "$tmp/diff"
-exit $fail
+tap_result $? "/usr/src, /var/lib/dkms, /lib/modules/$kver untouched" "$tmp/diff"
+tap_exit

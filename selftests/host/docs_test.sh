@@ -17,29 +17,15 @@ guest=$build/guest/bpfpoke-guest
 man=$top/docs/man
 rst=$top/docs/userspace-api/bpfpoke.rst
 uapi=$top/uapi/linux/bpfpoke.h
+. "$here/../tap-lib.sh" || exit 1
+tap_diag_from='head'
 
 echo "TAP version 13"
-command -v groff >/dev/null || { echo "1..0 # SKIP no groff (make deps)"; exit 4; }
+command -v groff >/dev/null || tap_skip_all "no groff (make deps)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-fail=0
-echo "1..13"
-result() {	# result RC NAME [diagnostics file]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fail=1
-		[ -n "${3:-}" ] && [ -s "$3" ] && head -n 30 "$3" | sed 's/^/# /'
-	fi
-}
-skip() {	# skip NAME WHY
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
+tap_plan 13
 
 for page in bpfpoke.8 bpfpoke-guest.1 bpfpoke.4; do
 	LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$man/$page" > "$tmp/groff" 2>&1
@@ -48,7 +34,7 @@ for page in bpfpoke.8 bpfpoke-guest.1 bpfpoke.4; do
 	if command -v lexgrog >/dev/null; then
 		lexgrog "$man/$page" >> "$tmp/groff" 2>&1 || rc=1
 	fi
-	result $rc "$page: groff -man -ww without a warning, NAME indexable" "$tmp/groff"
+	tap_result $rc "$page: groff -man -ww without a warning, NAME indexable" "$tmp/groff"
 done
 
 # Every word WORD of a list is in FILE (troff's \- read as -).
@@ -70,7 +56,7 @@ if [ -x "$bpfpoke" ]; then
 		sed -E 's/^[^-]//' | sort -u)
 	all_in "$man/bpfpoke.8" $opts > "$tmp/miss"
 	[ ! -s "$tmp/miss" ]
-	result $? "bpfpoke(8) has every option of the help texts ($(echo $opts | wc -w))" "$tmp/miss"
+	tap_result $? "bpfpoke(8) has every option of the help texts ($(echo $opts | wc -w))" "$tmp/miss"
 
 	cmds=$(sed -nE 's/^(Usage:|      ) +bpfpoke( \[[A-Z ]+\])? (map|kernel) \{? ?([a-z]+).*/\3 \4/p' "$tmp/help" | sort -u)
 	cmds="$cmds
@@ -79,7 +65,7 @@ write
 version"
 	( IFS=$'\n'; all_in "$man/bpfpoke.8" $cmds ) > "$tmp/miss"
 	[ ! -s "$tmp/miss" ] && [ "$(echo "$cmds" | wc -l)" -ge 9 ]
-	result $? "bpfpoke(8) has every command: $(echo $cmds | tr '\n' ',')" "$tmp/miss"
+	tap_result $? "bpfpoke(8) has every command: $(echo $cmds | tr '\n' ',')" "$tmp/miss"
 
 	# "Exit status: 0 done; 1 ...; 7 (write) ...": every number is an
 	# entry of EXIT STATUS.
@@ -88,10 +74,10 @@ version"
 	sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man/bpfpoke.8" | sed -n 's/^\.B \([0-9]*\)$/\1/p' |
 		sort -un > "$tmp/man-codes"
 	echo "$codes" | diff - "$tmp/man-codes" > "$tmp/diff"
-	result $? "bpfpoke(8) EXIT STATUS lists exactly the help's codes ($(echo $codes))" "$tmp/diff"
+	tap_result $? "bpfpoke(8) EXIT STATUS lists exactly the help's codes ($(echo $codes))" "$tmp/diff"
 else
 	for t in options commands "exit codes"; do
-		skip "bpfpoke(8) against the help: $t" "$bpfpoke is not built"
+		tap_skip "bpfpoke(8) against the help: $t" "$bpfpoke is not built"
 	done
 fi
 
@@ -100,15 +86,15 @@ if [ -x "$guest" ]; then
 	opts=$(grep -oE -- '--[a-z][a-z0-9-]*' "$tmp/ghelp" | sort -u)
 	all_in "$man/bpfpoke-guest.1" $opts wait > "$tmp/miss"
 	[ ! -s "$tmp/miss" ]
-	result $? "bpfpoke-guest(1) has every option of its usage: $(echo $opts)" "$tmp/miss"
+	tap_result $? "bpfpoke-guest(1) has every option of its usage: $(echo $opts)" "$tmp/miss"
 	codes=$(sed -n 's/^Exit: //p' "$tmp/ghelp" | grep -oE '(^|, )[0-9]+' | grep -oE '[0-9]+' | sort -un)
 	sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man/bpfpoke-guest.1" |
 		sed -n 's/^\.B \([0-9]*\)$/\1/p' | sort -un > "$tmp/man-codes"
 	echo "$codes" | diff - "$tmp/man-codes" > "$tmp/diff"
-	result $? "bpfpoke-guest(1) EXIT STATUS lists exactly the usage's codes ($(echo $codes))" "$tmp/diff"
+	tap_result $? "bpfpoke-guest(1) EXIT STATUS lists exactly the usage's codes ($(echo $codes))" "$tmp/diff"
 else
-	skip "bpfpoke-guest(1) options" "$guest is not built"
-	skip "bpfpoke-guest(1) exit codes" "$guest is not built"
+	tap_skip "bpfpoke-guest(1) options" "$guest is not built"
+	tap_skip "bpfpoke-guest(1) exit codes" "$guest is not built"
 fi
 
 # The ABI: names, errnos, structures.
@@ -119,7 +105,7 @@ for doc in "$rst" "$man/bpfpoke.4"; do
 	# shellcheck disable=SC2086
 	( IFS=$'\n'; all_in "$doc" $names $errnos $(echo "$structs" | tr '|' '\n') ) > "$tmp/miss"
 	[ ! -s "$tmp/miss" ]
-	result $? "$(basename "$doc") names every define, struct and errno of the uapi header" "$tmp/miss"
+	tap_result $? "$(basename "$doc") names every define, struct and errno of the uapi header" "$tmp/miss"
 done
 
 # struct NAME: "type field" lines in order, one struct per line.
@@ -139,7 +125,7 @@ for doc in "$rst" "$man/bpfpoke.4"; do
 	[ -s "$tmp/want" ]
 	rc=$?
 	[ -s "$tmp/diff" ] && rc=1
-	result $rc "$(basename "$doc") shows the $(wc -l < "$tmp/want") uapi structures field by field" "$tmp/diff"
+	tap_result $rc "$(basename "$doc") shows the $(wc -l < "$tmp/want") uapi structures field by field" "$tmp/diff"
 done
 
 # Debian's python3-docutils, or any python3 on PATH that has docutils.
@@ -151,11 +137,13 @@ if [ -n "$py" ]; then
 	"$py" - "$rst" > "$tmp/rst" 2>&1 <<'EOF'
 import sys, docutils.core
 docutils.core.publish_doctree(open(sys.argv[1]).read(), source_path=sys.argv[1],
-	settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": sys.stdout})
+	settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": sys.stdout,
+			    # Highlighting needs Pygments, which is not a dependency.
+			    "syntax_highlight": "none"})
 EOF
 	[ ! -s "$tmp/rst" ]
-	result $? "bpfpoke.rst parses as reStructuredText without a warning" "$tmp/rst"
+	tap_result $? "bpfpoke.rst parses as reStructuredText without a warning" "$tmp/rst"
 else
-	skip "bpfpoke.rst parses as reStructuredText" "no python3-docutils"
+	tap_skip "bpfpoke.rst parses as reStructuredText" "no python3-docutils"
 fi
-exit $fail
+tap_exit

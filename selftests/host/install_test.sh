@@ -13,10 +13,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 cc=${CC:-cc}
+. "$here/../tap-lib.sh" || exit 1
+tap_diag_lines=40
 
 echo "TAP version 13"
 for t in pkg-config readelf nm "$cc"; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t (make deps)"; exit 4; }
+	command -v "$t" >/dev/null || tap_skip_all "no $t (make deps)"
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -25,31 +27,12 @@ version=$(sed -n 's/^VERSION := //p' "$top/agent/Makefile")
 so=${version%%.*}
 mk=(make --no-print-directory -C "$top" BUILD="$build" DESTDIR="$dest")
 
-n=0
-fail=0
-echo "1..22"
-result() {	# result RC NAME [diagnostics file]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fail=1
-		[ -n "${3:-}" ] && [ -s "$3" ] && tail -n 40 "$3" | sed 's/^/# /'
-	fi
-}
-skip_rest() {	# skip_rest WHY: every remaining test, skipped
-	while [ "$n" -lt 22 ]; do
-		n=$((n + 1))
-		echo "ok $n # SKIP $1"
-	done
-	exit 1
-}
+tap_plan 22
 
 "${mk[@]}" install > "$tmp/install.log" 2>&1
 rc=$?
-result $rc "make install DESTDIR=... (PREFIX=/usr/local)" "$tmp/install.log"
-[ $rc = 0 ] || skip_rest "make install failed"
+tap_result $rc "make install DESTDIR=... (PREFIX=/usr/local)" "$tmp/install.log"
+[ $rc = 0 ] || tap_skip_rest "make install failed"
 
 p=$dest/usr/local
 cat > "$tmp/want" <<EOF
@@ -73,11 +56,11 @@ EOF
 ( cd "$dest" && find . ! -type d -printf '%P %m%l\n' | sort |
 	sed -E 's/^([^ ]+) 777(.+)$/\1 -> \2/' ) > "$tmp/got"
 diff "$tmp/want" "$tmp/got" > "$tmp/diff"
-result $? "installed files, modes and links: exactly the expected ones" "$tmp/diff"
+tap_result $? "installed files, modes and links: exactly the expected ones" "$tmp/diff"
 
 soname=$(readelf -d "$p/lib/libbpfpoke.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libbpfpoke.so.$so" ]
-result $? "shared library soname libbpfpoke.so.$so (got '$soname')"
+tap_result $? "shared library soname libbpfpoke.so.$so (got '$soname')"
 
 # Exports: the functions the installed header declares, all versioned.
 $cc -E -P -I"$p/include" "$p/include/bpfpoke.h" 2>"$tmp/cpp.err" |
@@ -90,12 +73,12 @@ diff "$tmp/api" "$tmp/exports" > "$tmp/diff"
 rc=$?
 [ -s "$tmp/api" ] && [ ! -s "$tmp/unversioned" ] || rc=1
 cat "$tmp/unversioned" "$tmp/cpp.err" >> "$tmp/diff"
-result $rc "exports: exactly <bpfpoke.h>'s $(wc -l < "$tmp/api") functions, in LIBBPFPOKE_* nodes (agent/libbpfpoke.map)" "$tmp/diff"
+tap_result $rc "exports: exactly <bpfpoke.h>'s $(wc -l < "$tmp/api") functions, in LIBBPFPOKE_* nodes (agent/libbpfpoke.map)" "$tmp/diff"
 
 export PKG_CONFIG_PATH=$p/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
 got=$(pkg-config --modversion libbpfpoke 2>&1)
 [ "$got" = "$version" ]
-result $? "pkg-config --modversion libbpfpoke: $version (got '$got')"
+tap_result $? "pkg-config --modversion libbpfpoke: $version (got '$got')"
 
 # (word-split: pkg-config ends its output with a blank)
 cflags=$(echo $(pkg-config --cflags libbpfpoke 2>&1))
@@ -104,7 +87,7 @@ slibs=$(echo $(pkg-config --static --libs libbpfpoke 2>&1))
 # The sysroot also lands on libbpf's own (system) paths: harmless.
 [[ " $cflags " == *" -I$p/include "* ]] && [[ " $libs " == " -L$p/lib -lbpfpoke " ]] &&
 	[[ " $slibs " == *" -lbpfpoke "*" -lbpf "*" -lelf "* ]] && [[ " $slibs " == *" -lz "* ]]
-result $? "pkg-config: cflags '$cflags', libs '$libs', static libs '$slibs'"
+tap_result $? "pkg-config: cflags '$cflags', libs '$libs', static libs '$slibs'"
 
 # A user of the library and of both uapi headers.
 cat > "$tmp/prog.c" <<'EOF'
@@ -138,37 +121,37 @@ want=".bss crash ioctl 0xc030bf03 port org.bpfpoke.0"
 
 # shellcheck disable=SC2086
 $cc -Wall -Wextra -Werror -std=gnu11 -o "$tmp/prog" "$tmp/prog.c" $cflags $libs > "$tmp/cc.log" 2>&1
-result $? "compiles and links against the shared library (pkg-config --cflags --libs)" "$tmp/cc.log"
+tap_result $? "compiles and links against the shared library (pkg-config --cflags --libs)" "$tmp/cc.log"
 
 readelf -d "$tmp/prog" 2>/dev/null | grep -q "NEEDED.*\[libbpfpoke.so.$so\]"
-result $? "the program needs libbpfpoke.so.$so"
+tap_result $? "the program needs libbpfpoke.so.$so"
 
 got=$(LD_LIBRARY_PATH=$p/lib "$tmp/prog" 2>&1)
 [ "$got" = "$want" ]
-result $? "it runs with the installed shared library: '$got'"
+tap_result $? "it runs with the installed shared library: '$got'"
 
 # shellcheck disable=SC2086
 $cc -Wall -Wextra -Werror -std=gnu11 -static -o "$tmp/prog-static" "$tmp/prog.c" \
 	$(pkg-config --static --cflags --libs libbpfpoke) > "$tmp/cc.log" 2>&1
-result $? "compiles and links statically (pkg-config --static)" "$tmp/cc.log"
+tap_result $? "compiles and links statically (pkg-config --static)" "$tmp/cc.log"
 
 got=$(env -u LD_LIBRARY_PATH "$tmp/prog-static" 2>&1)
 [ "$got" = "$want" ] && ! readelf -d "$tmp/prog-static" 2>/dev/null | grep -q NEEDED
-result $? "the static program runs and needs no shared library: '$got'"
+tap_result $? "the static program runs and needs no shared library: '$got'"
 
 got=$("$p/sbin/bpfpoke" --version 2>&1)
 [ "$got" = "bpfpoke v$version" ]
-result $? "installed bpfpoke --version: '$got'"
+tap_result $? "installed bpfpoke --version: '$got'"
 
 "$p/sbin/bpfpoke" help > "$tmp/help" 2>&1 && grep -q "^Usage: bpfpoke " "$tmp/help" &&
 	grep -q "write SUFFIX FIELD=VALUE" "$tmp/help"
-result $? "installed bpfpoke help" "$tmp/help"
+tap_result $? "installed bpfpoke help" "$tmp/help"
 
 "$p/bin/bpfpoke-guest" --help > "$tmp/help" 2>&1 && grep -q "^Usage: bpfpoke-guest wait" "$tmp/help"
-result $? "installed bpfpoke-guest --help" "$tmp/help"
+tap_result $? "installed bpfpoke-guest --help" "$tmp/help"
 
 ! readelf -d "$p/bin/bpfpoke-guest" 2>/dev/null | grep -q NEEDED
-result $? "bpfpoke-guest is static (it is copied into guests)"
+tap_result $? "bpfpoke-guest is static (it is copied into guests)"
 
 ok=0
 for page in "1 bpfpoke-guest" "4 bpfpoke" "8 bpfpoke"; do
@@ -176,21 +159,21 @@ for page in "1 bpfpoke-guest" "4 bpfpoke" "8 bpfpoke"; do
 	f=$(man -M "$p/share/man" -w "$1" "$2" 2>/dev/null)
 	[ "$f" = "$p/share/man/man$1/$2.$1" ] || { ok=1; echo "man $1 $2: '$f'"; }
 done > "$tmp/man"
-result $ok "man -M PREFIX/share/man finds bpfpoke(8), bpfpoke(4), bpfpoke-guest(1)" "$tmp/man"
+tap_result $ok "man -M PREFIX/share/man finds bpfpoke(8), bpfpoke(4), bpfpoke-guest(1)" "$tmp/man"
 
 grep -q '^SUBSYSTEM=="misc", KERNEL=="bpfpoke", MODE="0660", GROUP="bpfpoke"$' \
 	"$p/lib/udev/rules.d/60-bpfpoke.rules" && grep -q '^g bpfpoke ' "$p/lib/sysusers.d/bpfpoke.conf"
-result $? "udev rule: 0660, group bpfpoke; sysusers.d creates the group"
+tap_result $? "udev rule: 0660, group bpfpoke; sysusers.d creates the group"
 
 # Uninstall removes what install put, and only that.
 touch "$p/include/linux/other.h" "$p/lib/libother.so.1" "$p/share/man/man8/other.8"
 "${mk[@]}" uninstall > "$tmp/uninstall.log" 2>&1
-result $? "make uninstall" "$tmp/uninstall.log"
+tap_result $? "make uninstall" "$tmp/uninstall.log"
 
 ( cd "$dest" && find . ! -type d -printf '%P\n' | sort ) > "$tmp/left"
 printf '%s\n' usr/local/include/linux/other.h usr/local/lib/libother.so.1 \
 	usr/local/share/man/man8/other.8 | diff - "$tmp/left" > "$tmp/diff"
-result $? "after uninstall: none of the installed files is left, other files are" "$tmp/diff"
+tap_result $? "after uninstall: none of the installed files is left, other files are" "$tmp/diff"
 rm -rf "$dest"
 
 # A distribution's layout: PREFIX=/usr, the multiarch LIBDIR.
@@ -200,11 +183,11 @@ multi=/usr/lib/$($cc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 	grep -qx "libdir=$multi" "$dest$multi/pkgconfig/libbpfpoke.pc" &&
 	grep -qx "includedir=/usr/include" "$dest$multi/pkgconfig/libbpfpoke.pc" &&
 	[ -f "$dest/usr/lib/udev/rules.d/60-bpfpoke.rules" ]
-result $? "make install PREFIX=/usr LIBDIR=$multi" "$tmp/install.log"
+tap_result $? "make install PREFIX=/usr LIBDIR=$multi" "$tmp/install.log"
 
 "${mk[@]}" uninstall PREFIX=/usr LIBDIR="$multi" > "$tmp/uninstall.log" 2>&1 &&
 	[ -z "$(find "$dest" ! -type d)" ]
-result $? "make uninstall PREFIX=/usr LIBDIR=$multi leaves no file" "$tmp/uninstall.log"
+tap_result $? "make uninstall PREFIX=/usr LIBDIR=$multi leaves no file" "$tmp/uninstall.log"
 
 # Nothing was installed outside DESTDIR.
 ok=0
@@ -212,5 +195,5 @@ for f in /usr/local/sbin/bpfpoke /usr/local/lib/libbpfpoke.a /usr/sbin/bpfpoke \
 	 "$multi/libbpfpoke.a"; do
 	[ -e "$f" ] && [ "$f" -nt "$tmp/want" ] && { ok=1; echo "$f"; }
 done > "$tmp/outside"
-result $ok "nothing written outside DESTDIR" "$tmp/outside"
-exit $fail
+tap_result $ok "nothing written outside DESTDIR" "$tmp/outside"
+tap_exit

@@ -15,22 +15,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 rule=$top/udev/60-bpfpoke.rules
 sysusers=$top/udev/bpfpoke.sysusers
+. "$here/../tap-lib.sh" || exit 1
 
 echo "TAP version 13"
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 4
-}
 for t in udevadm systemd-sysusers unshare; do
-	command -v $t >/dev/null || skip "no $t"
+	command -v $t >/dev/null || tap_skip_all "no $t"
 done
-[ "$(id -u)" = 0 ] || skip "needs root (mount namespace)"
-unshare -m --propagation private true 2>/dev/null || skip "cannot unshare the mount namespace"
+[ "$(id -u)" = 0 ] || tap_skip_all "needs root (mount namespace)"
+unshare -m --propagation private true 2>/dev/null || tap_skip_all "cannot unshare the mount namespace"
 standin=
 for d in cpu_dma_latency vga_arbiter loop-control fuse $(ls /sys/class/misc 2>/dev/null); do
 	[ -r "/sys/class/misc/$d/dev" ] && { standin=$d; break; }
 done
-[ -n "$standin" ] || skip "no misc device to stand in for /dev/bpfpoke"
+[ -n "$standin" ] || tap_skip_all "no misc device to stand in for /dev/bpfpoke"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,38 +36,20 @@ machine_state() {
 	ls -lR /run/udev 2>&1
 }
 machine_state > "$tmp/before"
-n=0
-fail=0
-echo "1..6"
-result() {	# result RC NAME [diagnostics file]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fail=1
-		[ -n "${3:-}" ] && [ -s "$3" ] && tail -n 30 "$3" | sed 's/^/# /'
-	fi
-}
+tap_plan 6
 
 # The rule's line: mode 0660, the bpfpoke group, nothing that widens it.
 grep -v '^#' "$rule" | grep -v '^$' > "$tmp/lines"
 [ "$(cat "$tmp/lines")" = 'SUBSYSTEM=="misc", KERNEL=="bpfpoke", MODE="0660", GROUP="bpfpoke"' ] &&
 	! grep -qiE 'uaccess|0666|OWNER' "$tmp/lines"
-result $? "the rule: /dev/bpfpoke 0660 root:bpfpoke, no uaccess" "$tmp/lines"
+tap_result $? "the rule: /dev/bpfpoke 0660 root:bpfpoke, no uaccess" "$tmp/lines"
 
 # systemd 253 and later check a rules file on their own.
-n=$((n + 1))
 if udevadm verify --help >/dev/null 2>&1; then
-	if udevadm verify "$rule" > "$tmp/verify" 2>&1; then
-		echo "ok $n udevadm verify"
-	else
-		echo "not ok $n udevadm verify"
-		fail=1
-		sed 's/^/# /' "$tmp/verify"
-	fi
+	udevadm verify "$rule" > "$tmp/verify" 2>&1
+	tap_result $? "udevadm verify" "$tmp/verify" +1
 else
-	echo "ok $n udevadm verify # SKIP udevadm $(udevadm --version) has no verify (253+)"
+	tap_skip "udevadm verify" "udevadm $(udevadm --version) has no verify (253+)"
 fi
 
 root=$tmp/root
@@ -81,7 +60,7 @@ cp "$sysusers" "$root/usr/lib/sysusers.d/bpfpoke.conf"
 systemd-sysusers --root="$root" > "$tmp/sysusers" 2>&1
 gid=$(awk -F: '$1 == "bpfpoke" { print $3 }' "$root/etc/group")
 [ -n "$gid" ] && [ "$gid" -lt 1000 ]
-result $? "systemd-sysusers creates the system group bpfpoke (gid ${gid:-none})" "$tmp/sysusers"
+tap_result $? "systemd-sysusers creates the system group bpfpoke (gid ${gid:-none})" "$tmp/sysusers"
 
 # The rule as written, and a copy for the stand-in device.
 sed "s/KERNEL==\"bpfpoke\"/KERNEL==\"$standin\"/" "$rule" > "$tmp/61-standin.rules"
@@ -98,13 +77,13 @@ rc=$?
 grep -F '60-bpfpoke.rules' "$tmp/udev" > "$tmp/ours"
 grep -q '^Reading rules file: /run/udev/rules.d/60-bpfpoke.rules$' "$tmp/ours" &&
 	[ "$(grep -vc '^Reading rules file:' "$tmp/ours")" = 0 ] && [ $rc = 0 ]
-result $? "udevadm test loads 60-bpfpoke.rules without a complaint" "$tmp/ours"
+tap_result $? "udevadm test loads 60-bpfpoke.rules without a complaint" "$tmp/ours"
 
 grep -E "^$standin: /run/udev/rules.d/61-standin.rules:[0-9]+ " "$tmp/udev" > "$tmp/applied"
 grep -qE " GROUP $gid\$" "$tmp/applied" && grep -qE ' MODE 0660$' "$tmp/applied"
-result $? "aimed at /dev/$standin it sets GROUP $gid and MODE 0660" "$tmp/udev"
+tap_result $? "aimed at /dev/$standin it sets GROUP $gid and MODE 0660" "$tmp/udev"
 
 # Nothing of it outside the namespace.
 machine_state | diff "$tmp/before" - > "$tmp/diff"
-result $? "the machine's /run/udev, /etc/group and /etc/passwd are untouched" "$tmp/diff"
-exit $fail
+tap_result $? "the machine's /run/udev, /etc/group and /etc/passwd are untouched" "$tmp/diff"
+tap_exit
