@@ -126,7 +126,8 @@ while [ $k -le 12 ]; do
 done
 [ $bad = 0 ]
 ok $? "12 two-field batches written, 6 under --freeze sigstop, 6 under --freeze qmp"
-wait_log "DEMO-CHECKED" 60
+# The line after it: the console may still be printing DEMO-CHECKED.
+wait_log "DEMO-DONE" 60
 c=$(line DEMO-CHECKED)
 echo "# $c"
 reads=$(echo "$c" | sed -n 's/.*reads=\([0-9]*\).*/\1/p')
@@ -162,7 +163,7 @@ wait_log "DEMO-WAITING round 1" 120
 poke --json write .data tunable=4242 'arr[0]=4243' --signal unix:$sock
 gpa=$(sed -n 's/.*"field":"tunable"[^}]*"gpa":"\(0x[0-9a-f]*\)".*/\1/p' /tmp/poke.out)
 echo "# .data's tunable is at guest-physical ${gpa:-?}"
-wait_log "DEMO-CHANGED round 1" 30 &&
+round 1 &&
 	[ "$(line 'DEMO-CHANGED round 1')" = "DEMO-CHANGED round 1: tunable 7 -> 4242, arr [10,11,12,13,14,15,16,17] -> [4243,11,12,13,14,15,16,17]" ]
 r=$?
 [ $rc = 0 ] && [ $r = 0 ] && [ -n "$gpa" ] && [ $((gpa >= 0x100000000)) = 1 ]
