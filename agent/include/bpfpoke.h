@@ -1161,7 +1161,14 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
  * written.  Stop the VMM around the commit to make it atomic for the
  * guest.
  *
+ * First each map of the batch is read again from guest memory: a map
+ * freed or replaced since bpfpoke_write_prepare() (another id, type,
+ * value size or BTF at its address, or a zero refcnt) fails the batch
+ * with -ESTALE and nothing is written.  With the VMM frozen around the
+ * commit, the check and the write see the same guest.
+ *
  * Return: 0; -EINVAL for a NULL @b; -EALREADY when committed before;
+ * -ESTALE when a map is gone;
  * -E2BIG for a batch larger than the module takes at once; -EOPNOTSUPP
  * for a module without all-or-nothing batches; the module's errors
  * (-ESRCH once the VMM has exited, -EFAULT for memory that is no longer

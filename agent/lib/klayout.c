@@ -106,6 +106,7 @@ static const struct field_spec fields[] = {
 	F("bpf_map", "btf_key_type_id", map_btf_key_type_id, true, INT_SIZES),
 	F("bpf_map", "btf_value_type_id", map_btf_value_type_id, false, INT_SIZES),
 	F("bpf_map", "frozen", map_frozen, true, INT_SIZES),
+	F("bpf_map", "refcnt", map_refcnt, true, SZ(8)),	/* atomic64_t */
 	F("bpf_array", "map", array_map, false, 0),
 	F("bpf_array", "elem_size", array_elem_size, true, INT_SIZES),
 	F("bpf_array", "value", array_value, false, 0),

@@ -82,7 +82,8 @@ struct klayout {
 	__u32 map_size;
 	struct kfield map_type, map_key_size, map_value_size, map_max_entries,
 		      map_flags, map_id, map_name, map_btf,
-		      map_btf_key_type_id, map_btf_value_type_id, map_frozen;
+		      map_btf_key_type_id, map_btf_value_type_id, map_frozen,
+		      map_refcnt;
 	__u32 array_size;
 	struct kfield array_map, array_elem_size, array_value;
 	__u32 btf_size;

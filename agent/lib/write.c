@@ -448,14 +448,66 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 	return 0;
 }
 
+/*
+ * Is @m still the map that was prepared against?  Its struct bpf_map is
+ * read again (fresh translations): same id, type, value size and BTF, and
+ * a non-zero refcnt where the kernel's BTF names it.  A map freed since
+ * bpfpoke_write_prepare() fails this (its id leaves map_idr and refcnt
+ * drops to 0 before the memory is freed; reused memory holds something
+ * else), so the batch never lands in memory the kernel has given away.
+ */
+static int map_still_there(struct bpfpoke_session *s,
+			   const struct bpfpoke_map_info *m)
+{
+	const struct klayout *l = &s->layout;
+	unsigned char *buf;
+	int err;
+
+	buf = malloc(l->map_size);
+	if (!buf)
+		return -ENOMEM;
+	err = km_read(&s->km, s->mem, m->kva, buf, l->map_size);
+	if (err) {
+		pr_warn("map %u '%s': struct bpf_map at 0x%llx cannot be read again: %s; nothing written\n",
+			m->id, m->name, (unsigned long long)m->kva,
+			strerror(-err));
+		goto out;
+	}
+	if (kfield_get(buf, &l->map_id) != m->id ||
+	    kfield_get(buf, &l->map_type) != m->type ||
+	    kfield_get(buf, &l->map_value_size) != m->value_size ||
+	    kfield_get(buf, &l->map_btf) != m->btf_kva ||
+	    (l->map_refcnt.have && !kfield_get(buf, &l->map_refcnt))) {
+		pr_warn("map %u '%s' is gone since the batch was prepared (freed or replaced); nothing written\n",
+			m->id, m->name);
+		err = -ESTALE;
+	}
+out:
+	free(buf);
+	return err;
+}
+
 int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 {
+	size_t i, j;
 	int err;
 
 	if (!b)
 		return bpfpoke_err(-EINVAL);
 	if (b->committed)
 		return bpfpoke_err(-EALREADY);
+	/* Typically called with the guest frozen: check its state now. */
+	km_flush(&b->s->km);
+	for (i = 0; i < b->nr; i++) {
+		for (j = 0; j < i; j++)
+			if (b->info[j].map == b->info[i].map)
+				break;
+		if (j < i)
+			continue;	/* checked already */
+		err = map_still_there(b->s, b->info[i].map);
+		if (err)
+			return bpfpoke_err(err);
+	}
 	err = mem_write_batch(b->s->mem, b->ops, b->nr_ops);
 	if (!err)
 		b->committed = true;

@@ -61,6 +61,7 @@
 #define SY_MAP_BTF_KEY		88
 #define SY_MAP_BTF_VALUE	92
 #define SY_MAP_FROZEN		100
+#define SY_MAP_REFCNT		112
 #define SY_MAP_SIZE		128
 #define SY_ARRAY_ELEM_SIZE	128	/* in struct bpf_array */
 #define SY_ARRAY_VALUE		152	/* in an anonymous union */
@@ -295,6 +296,7 @@ static inline struct btf *sy_kernel_btf(void)
 	btf__add_field(b, "btf_key_type_id", u32, SY_MAP_BTF_KEY * 8, 0);
 	btf__add_field(b, "btf_value_type_id", u32, SY_MAP_BTF_VALUE * 8, 0);
 	btf__add_field(b, "frozen", boolt, SY_MAP_FROZEN * 8, 0);
+	btf__add_field(b, "refcnt", u64, SY_MAP_REFCNT * 8, 0);
 
 	un = btf__add_union(b, NULL, 0);
 	btf__add_field(b, "value", value, 0, 0);
@@ -353,6 +355,7 @@ static inline void sy_map_fields(struct synth *sy, __u64 kva, __u32 id,
 	/* The .bss DATASEC of sy_prog_btf(), as libbpf sets it. */
 	sy_kput32(sy, kva + SY_MAP_BTF_VALUE, btf ? 4 : 0);
 	sy_kput(sy, kva + SY_MAP_FROZEN, &frozen, 1);
+	sy_kput64(sy, kva + SY_MAP_REFCNT, 1);
 }
 
 /* The node entry for a node at @gpa (direct map), as xarray tags it. */

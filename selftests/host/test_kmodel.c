@@ -331,6 +331,47 @@ TEST_F(guest, write_batch)
 	EXPECT_GT(bpfpoke_session_times(self->s)->resolve_ns, 0);
 }
 
+/* A map freed between prepare and commit: nothing is written. */
+TEST_F(guest, write_map_gone)
+{
+	struct bpfpoke_write_item it = { ".bss", "crash", "0x55" };
+	const struct bpfpoke_map_info *maps, *bss;
+	__u64 gpa, zero = 0, one = 1;
+	struct bpfpoke_write_batch *b;
+	__u32 id = 99, x;
+	size_t nr;
+
+	OPEN(BPFPOKE_SESSION_WRITABLE);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	bss = find(maps, nr, 1);
+	ASSERT_NE(NULL, bss);
+	gpa = self->sy.map_gpa[0];
+
+	/* Another map at the address (its id changed). */
+	ASSERT_EQ(0, bpfpoke_write_prepare(self->s, &it, 1, NULL, &b));
+	ASSERT_EQ(4, pwrite(self->sy.mem_fd, &id, 4, gpa + SY_MAP_ID));
+	EXPECT_EQ(-ESTALE, bpfpoke_write_commit(b));
+	EXPECT_NE(NULL, strstr(warnings, "is gone since the batch was prepared"))
+		TH_LOG("%s", warnings);
+	bpfpoke_write_free(b);
+	id = 1;
+	ASSERT_EQ(4, pwrite(self->sy.mem_fd, &id, 4, gpa + SY_MAP_ID));
+
+	/* The last reference dropped. */
+	ASSERT_EQ(0, bpfpoke_write_prepare(self->s, &it, 1, NULL, &b));
+	ASSERT_EQ(8, pwrite(self->sy.mem_fd, &zero, 8, gpa + SY_MAP_REFCNT));
+	EXPECT_EQ(-ESTALE, bpfpoke_write_commit(b));
+	bpfpoke_write_free(b);
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, &x, 4));
+	EXPECT_NE(0x55U, x);
+
+	/* Still there: written. */
+	ASSERT_EQ(8, pwrite(self->sy.mem_fd, &one, 8, gpa + SY_MAP_REFCNT));
+	ASSERT_EQ(0, bpfpoke_write(self->s, &it, 1, NULL)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, &x, 4));
+	EXPECT_EQ(0x55U, x);
+}
+
 TEST_F(guest, write_read_only_session)
 {
 	struct bpfpoke_write_item it = { ".bss", "crash", "1" };
