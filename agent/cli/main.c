@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "main.h"
 
@@ -206,7 +207,7 @@ static int do_help(int argc, char **argv)
 		"       is QEMU's -machine option of that name.  SIZE takes K, M, G suffixes.\n"
 		"--btf FILE: the guest's /sys/kernel/btf/vmlinux; --symbols FILE: its\n"
 		"       /proc/kallsyms (read as root) or System.map.\n"
-		"--times: print where the time went to stderr.\n"
+		"--times: print where the time went, and the peak RSS, to stderr.\n"
 		"read, write: '%s read help', '%s write help'.\n"
 		"\n"
 		"Exit status: 0 done; 1 the command failed; 2 usage; 3 the kernel description\n"
@@ -395,8 +396,14 @@ int main(int argc, char **argv)
 					 do_help);
 	}
 
-	if (print_times)
+	if (print_times) {
+		struct rusage ru;
+
 		report_times();
+		if (!getrusage(RUSAGE_SELF, &ru))
+			fprintf(stderr, "bpfpoke: peak RSS %.1f MiB\n",
+				ru.ru_maxrss / 1024.0);
+	}
 	bpfpoke_session_close(session);
 	json_destroy(json);
 	return ret;
