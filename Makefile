@@ -30,16 +30,18 @@ T ?=
 # unpacked under $(BUILD) at build time, never copied into the tree.
 LINUX_SOURCE_TAR ?= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 LSRC := $(BUILD)/linux-source
-LSRC_STAMP := $(LSRC)/.unpacked
+LSRC_STAMP := $(LSRC)/.unpacked-2
 KSFT_INC := $(LSRC)/tools/testing/selftests
 LSRC_FILES := tools/testing/selftests/kselftest.h \
 	tools/testing/selftests/kselftest_harness.h \
+	tools/testing/selftests/kselftest/runner.sh \
+	tools/testing/selftests/kselftest/prefix.pl \
 	scripts/checkpatch.pl scripts/spelling.txt \
 	scripts/const_structs.checkpatch
 
 SUBMAKE := $(MAKE) --no-print-directory
 
-.PHONY: all deps module agent guest selftests check check-run vmshell lint demo \
+.PHONY: all deps module agent guest selftests check check-run run_tests vmshell lint demo \
 	demo-mem-file \
 	bench fuzz clean
 
@@ -77,6 +79,12 @@ check: deps
 
 check-run: all
 	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)"
+
+# The kselftests the kselftest way, on a machine that is a KVM host itself
+# with bpfpoke.ko loaded: `make && sudo insmod bpfpoke.ko && sudo make
+# run_tests`.
+run_tests: $(LSRC_STAMP) agent
+	@$(SUBMAKE) -C selftests BUILD=$(BUILD) KSFT_INC=$(KSFT_INC) run_tests
 
 vmshell: all
 	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)" shell
