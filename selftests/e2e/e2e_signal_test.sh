@@ -7,31 +7,10 @@
 # sends WRITE_DONE before the guest has even booted, then WRITE_FAILED,
 # then the compat byte; bpfpoke-guest in L2 must report each, and each
 # framed signal must be acknowledged.  TAP.
+. /l2/lib.sh
+# This test's own guest: its port socket and console log.
 sock=/run/l2-signal.sock
 log=/tmp/l2-signal.log
-n=0 fails=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-
-# Waits up to $2 seconds for a line matching $1 in the L2 console log.
-wait_log() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do
-		grep -q "$1" $log 2>/dev/null && return 0
-		kill -0 $qpid 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 echo "TAP version 13"
 echo "1..6"

@@ -20,18 +20,6 @@
 #   - a second guest whose RAM lies mostly above 4 GiB
 #     (max-ram-below-4g=256M) gets its write.
 # TAP.
-n=0 fails=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-
 . /l2/lib.sh
 
 echo "TAP version 13"

@@ -5,12 +5,25 @@
 # benchmark.  The guest's QEMU gets the named port org.bpfpoke.0 on $sock
 # and QMP on $qmp; its console goes to $log.  The agent describes the
 # guest kernel with L1's own kallsyms and vmlinux BTF: L1 and L2 boot the
-# same kernel build (each with its own KASLR slide).
+# same kernel build (each with its own KASLR slide).  e2e_signal_test.sh
+# uses the TAP and log helpers with a guest of its own.
 sock=/run/l2-write.sock
 qmp=/run/l2-qmp.sock
 log=/tmp/l2-write.log
 kern="--btf /sys/kernel/btf/vmlinux --symbols /proc/kallsyms"
 qpid=
+n=0 fails=0
+
+# ok STATUS NAME: one TAP result; $fails counts the failed ones.
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
 
 # wait_log PATTERN SECONDS: waits for a line matching PATTERN in the L2 log.
 wait_log() {

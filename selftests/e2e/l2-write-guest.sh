@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /guest-run of the L2 Debian guest of e2e_write_test.sh and the demo:
-# names the virtio-serial ports as udev would, loads the peer program (a
-# second .bss map) when asked, and runs bpfpoke-demo: it loads the demo
-# target through its skeleton and reports, each round, the signal it got
-# and the globals as its mmapped view and a BPF program run see them, and
-# bpftool's dump (L2-BPFTOOL lines).  Kernel command line:
+# /guest-run of the L2 Debian guest of e2e_write_test.sh and the demo
+# (mkguest.sh's /init has named the virtio-serial ports): loads the peer
+# program (a second .bss map) when asked, and runs bpfpoke-demo: it loads
+# the demo target through its skeleton and reports, each round, the signal
+# it got and the globals as its mmapped view and a BPF program run see
+# them, and bpftool's dump (L2-BPFTOOL lines).  Kernel command line:
 #   demo.rounds=N	signals to wait for (default 1)
 #   demo.check=K	then run the atomicity checker until K
 #   demo.peer=1		load /peer.bpf.o first
@@ -18,11 +18,6 @@ arg() {
 	done
 }
 
-mkdir -p /dev/virtio-ports /run
-for p in /sys/class/virtio-ports/*; do
-	[ -e "$p/name" ] || continue
-	ln -sf "/dev/$(basename "$p")" "/dev/virtio-ports/$(cat "$p/name")"
-done
 echo "L2-UP $(cut -d' ' -f1 /proc/uptime) $(uname -r) ports: $(ls /dev/virtio-ports)"
 
 maps="demo.bss demo.data"

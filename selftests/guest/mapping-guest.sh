@@ -50,12 +50,6 @@ tar -cf /dev/vda -C $out . || fail "tar to /dev/vda"
 sync
 echo "BPFPOKE-GUEST-READY $(cut -d" " -f1 /proc/uptime)"
 
-# The write test: name the virtio-serial ports as udev would.
-mkdir -p /dev/virtio-ports /run
-for p in /sys/class/virtio-ports/*; do
-	[ -e "$p/name" ] || continue
-	ln -sf "/dev/$(basename "$p")" "/dev/virtio-ports/$(cat "$p/name")"
-done
 if [ -e /dev/virtio-ports/org.bpfpoke.0 ] && [ -x /bin/bpfpoke-guest ]; then
 	for n in 1 2; do
 		res=$(bpfpoke-guest wait --timeout 120000 2>&1)

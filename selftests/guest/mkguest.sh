@@ -7,7 +7,8 @@
 # busybox-static, bpftool with the shared libraries it links, kernel
 # modules with their dependency closure (read from modinfo) and a generic
 # /init.  /init mounts proc, sysfs, devtmpfs, bpffs and a tmpfs /tmp,
-# loads /modules/* in dependency order, then runs /guest-run (the test's
+# loads /modules/* in dependency order, names the virtio-serial ports
+# (/dev/virtio-ports/NAME, as udev would), then runs /guest-run (the test's
 # own script, given with --run) and powers off when it returns.
 #
 #   --run FILE          the guest's script, installed as /guest-run
@@ -81,6 +82,12 @@ mount -t tmpfs tmpfs /tmp
 mount -t bpf bpf /sys/fs/bpf
 for m in $(cat /modules/order); do
 	insmod "/modules/$m.ko" || echo "mkguest-init: insmod $m failed"
+done
+# Name the virtio-serial ports as udev would: /dev/virtio-ports/NAME.
+mkdir -p /dev/virtio-ports /run
+for p in /sys/class/virtio-ports/*; do
+	[ -e "$p/name" ] || continue
+	ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
 done
 if [ -x /guest-run ]; then
 	/guest-run
