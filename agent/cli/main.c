@@ -178,15 +178,21 @@ static void report_times(void)
 		(mono_ns() - start_ns) / 1e6);
 }
 
+bool json_help(void)
+{
+	if (!json_output)
+		return false;
+	json_start_object(json);
+	json_end_object(json);
+	return true;
+}
+
 static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_start_object(json);
-		json_end_object(json);
+	if (json_help())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"

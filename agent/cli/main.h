@@ -34,6 +34,8 @@ struct cmd {
 
 extern const char *bin_name;
 extern bool json_output;
+/* A help command under --json prints {}: true when it did. */
+bool json_help(void);
 /* The JSON writer of -j/--json, NULL otherwise. */
 extern struct json *json;
 /* --times: where the time went, to stderr. */

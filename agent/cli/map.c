@@ -385,11 +385,8 @@ static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_start_object(json);
-		json_end_object(json);
+	if (json_help())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %1$s [GUEST KERNEL] map { list }\n"
 		"       %1$s [GUEST KERNEL] map show { SUFFIX | id MAP_ID }\n"
