@@ -84,6 +84,16 @@ for m in $(cat /modules/order); do
 	insmod "/modules/$m.ko" || echo "mkguest-init: insmod $m failed"
 done
 # Name the virtio-serial ports as udev would: /dev/virtio-ports/NAME.
+# virtio_console adds the ports of a virtio-serial device (type 3), and
+# their names, after its probe: wait up to 10 s for a named one.
+if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0
+	while [ $i -lt 100 ] &&
+	      ! cat /sys/class/virtio-ports/*/name 2>/dev/null | grep -q .; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+fi
 mkdir -p /dev/virtio-ports /run
 for p in /sys/class/virtio-ports/*; do
 	[ -e "$p/name" ] || continue
