@@ -22,7 +22,12 @@
 # modules and headers); the harness boots that same kernel as L1.
 
 KVER ?= $(shell $(CURDIR)/scripts/kver.sh)
-KDIR ?= /lib/modules/$(KVER)/build
+# The newest Debian kernel, the one sched_ext users run: `make check` runs
+# the L1 tests on it too.  Its headers need Debian 13's toolchain, so it
+# lives in the Debian 13 root that `make deps` makes (scripts/trixie-root.sh)
+# and the module is built there (scripts/kbuild.sh).
+LATEST_SERIES ?= 7.3
+KVER_LATEST ?= $(shell $(CURDIR)/scripts/kver.sh --series $(LATEST_SERIES) 2>/dev/null)
 BUILD ?= $(CURDIR)/build
 T ?=
 
@@ -41,7 +46,7 @@ LSRC_FILES := tools/testing/selftests/kselftest.h \
 
 SUBMAKE := $(MAKE) --no-print-directory
 
-.PHONY: all deps module agent guest selftests check check-run run_tests vmshell lint demo \
+.PHONY: all deps module module-latest agent guest selftests check check-run run_tests vmshell lint demo \
 	demo-mem-file \
 	bench fuzz clean
 
@@ -51,7 +56,13 @@ deps:
 	@scripts/deps.sh
 
 module:
-	$(SUBMAKE) -C $(KDIR) M=$(CURDIR) modules
+	@scripts/kbuild.sh $(KVER) modules
+
+# bpfpoke.ko for KVER_LATEST, beside the default one.
+LATEST_KO := $(BUILD)/kmod-$(KVER_LATEST)/bpfpoke.ko
+module-latest:
+	@test -n "$(KVER_LATEST)" || { echo "no $(LATEST_SERIES) kernel: run 'make deps'" >&2; exit 1; }
+	@scripts/kbuild.sh $(KVER_LATEST) -o $(LATEST_KO) modules
 
 agent:
 	$(SUBMAKE) -C agent BUILD=$(BUILD)/agent
@@ -77,8 +88,9 @@ selftests: $(LSRC_STAMP) agent
 check: deps
 	@$(SUBMAKE) check-run
 
-check-run: all
-	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)"
+check-run: all module-latest
+	@BPFPOKE_ALSO_KVER=$(KVER_LATEST) BPFPOKE_ALSO_MODULE=$(LATEST_KO) \
+		selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)"
 
 # The kselftests the kselftest way, on a machine that is a KVM host itself
 # with bpfpoke.ko loaded: `make && sudo insmod bpfpoke.ko && sudo make
@@ -92,7 +104,7 @@ vmshell: all
 lint: $(LSRC_STAMP)
 	$(LSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f kmod/*.c kmod/*.h uapi/linux/bpfpoke.h
-	$(SUBMAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-Wsparse-error" modules
+	scripts/kbuild.sh $(KVER) C=2 CF="-Wsparse-error" modules
 
 # The main job on the built-in demo: boots L1 (Debian's kernel under QEMU
 # TCG, kvm-amd and bpfpoke.ko loaded), where QEMU-KVM runs a Debian guest
@@ -206,5 +218,5 @@ dkms-remove:
 	rm -rf $(DKMS_SRC)
 
 clean:
-	-$(SUBMAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	-scripts/kbuild.sh $(KVER) clean 2>/dev/null
 	rm -rf $(BUILD)

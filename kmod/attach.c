@@ -3,27 +3,16 @@
  * bpfpoke: BPFPOKE_ATTACH binds an open /dev/bpfpoke to one KVM VM;
  * BPFPOKE_GET_REGIONS lists that VM's guest-physical RAM.
  *
- * From KVM the module uses three functions, all other access goes through
- * the inline helpers of linux/kvm_host.h:
+ * From KVM the module uses three exported functions, all other access
+ * goes through the inline helpers of linux/kvm_host.h:
  *
- *  - file_is_kvm() tells a VM file from any other file;
+ *  - file_is_kvm() tells a VM file from any other file, on the kernels
+ *    that export it to every GPL module (before 6.18); later kernels keep
+ *    it for kvm-amd and kvm-intel, and bpfpoke_file_is_kvm_vm() in
+ *    compat.h recognises the file by what only KVM_CREATE_VM gives it;
  *  - kvm_get_kvm_safe() and kvm_put_kvm() hold the VM for the lifetime of
  *    the open /dev/bpfpoke, so memslots and kvm->mm stay valid after the
- *    VMM closes its fd or exits.
- *
- * Their exports: 6.1 (Debian 12) and 6.12 export all three with
- * EXPORT_SYMBOL_GPL from kvm.ko, for VFIO.  The series "KVM: Export
- * KVM-internal symbols for sub-modules only" (September 2025, in 6.19)
- * turned most kvm.ko exports into EXPORT_SYMBOL_FOR_KVM_INTERNAL, that is
- * EXPORT_SYMBOL_FOR_MODULES(sym, "kvm-amd,kvm-intel"), file_is_kvm()
- * included; kvm_get_kvm(), kvm_get_kvm_safe() and kvm_put_kvm() stayed
- * EXPORT_SYMBOL_GPL for VFIO.  There modpost stops the build ("module
- * bpfpoke uses symbol file_is_kvm from namespace module:kvm-amd,kvm-intel,
- * but does not import it"), and a "module:" namespace cannot be imported,
- * so the module needs another way to recognise a VM file on those kernels
- * (iommufd has proposed exporting file_is_kvm() again).  Proposals from
- * 2026 turn the get/put pair into inlines dispatching through struct kvm,
- * which this code would use unchanged.
+ *    VMM closes its fd or exits.  Every kernel exports them (for VFIO).
  */
 #include <linux/file.h>
 #include <linux/kvm_host.h>
@@ -52,7 +41,7 @@ long bpfpoke_attach(struct bpfpoke_file *bf, void __user *argp)
 	if (!fd_file(f))
 		return -EBADF;
 	/* Not a /dev/kvm fd, a vCPU fd or a device fd: only a VM fd. */
-	if (!file_is_kvm(fd_file(f))) {
+	if (!bpfpoke_file_is_kvm_vm(fd_file(f))) {
 		ret = -EINVAL;
 		goto out_fdput;
 	}

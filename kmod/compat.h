@@ -7,9 +7,14 @@
 #ifndef _BPFPOKE_COMPAT_H
 #define _BPFPOKE_COMPAT_H
 
+#include <linux/dcache.h>
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kvm_host.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
 #include <linux/version.h>
 
 /*
@@ -73,5 +78,46 @@ static inline bool bpfpoke_slot_is_gmem(const struct kvm_memory_slot *slot)
 	return false;
 #endif
 }
+
+/*
+ * 6.18 exports file_is_kvm() to kvm-amd and kvm-intel only
+ * (EXPORT_SYMBOL_FOR_KVM_INTERNAL, which came with that change, so its
+ * presence is the test).  There a VM file is recognised by two things only
+ * KVM's KVM_CREATE_VM gives a file, both out of userspace's reach:
+ *
+ *  - it is a file of the anonymous-inode pseudo filesystem, named "kvm-vm".
+ *    Such files are made only by in-kernel callers of anon_inode_getfile()
+ *    and friends, which choose the name; they cannot be opened by path,
+ *    created, linked or renamed from userspace.  In the whole kernel tree
+ *    the one caller that passes "kvm-vm" is kvm_dev_ioctl_create_vm(),
+ *    with the struct kvm as private_data.  KVM's other files are named
+ *    otherwise: "kvm-vcpu:N", "kvm-vm-stats", "kvm-vcpu-stats", the device
+ *    names ("kvm-vfio", ...) and "[kvm-gmem]";
+ *  - its f_op belongs to the module that brought KVM up: kvm_init() sets
+ *    kvm_vm_fops.owner to the vendor module, kvm-amd or kvm-intel (module
+ *    names are unique in a running kernel), and NULL when KVM is built in.
+ *
+ * Pseudo dentries are never renamed, so reading d_name needs no lock.
+ */
+#ifdef EXPORT_SYMBOL_FOR_KVM_INTERNAL
+static inline bool bpfpoke_file_is_kvm_vm(struct file *file)
+{
+	struct module *owner = file->f_op->owner;
+
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC)
+		return false;
+	if (strcmp((const char *)file->f_path.dentry->d_name.name, "kvm-vm"))
+		return false;
+	if (IS_BUILTIN(CONFIG_KVM))
+		return !owner;
+	return owner && (!strcmp(module_name(owner), "kvm_amd") ||
+			 !strcmp(module_name(owner), "kvm_intel"));
+}
+#else
+static inline bool bpfpoke_file_is_kvm_vm(struct file *file)
+{
+	return file_is_kvm(file);
+}
+#endif
 
 #endif /* _BPFPOKE_COMPAT_H */

@@ -37,6 +37,7 @@ man-db			man page checks: lexgrog, man -w
 python3-docutils	the reStructuredText check of docs/userspace-api/
 udev			udevadm test of udev/60-bpfpoke.rules
 systemd			systemd-sysusers for the group of /dev/bpfpoke
+debootstrap		the Debian 13 root for 7.x kernels (scripts/trixie-root.sh)
 "
 
 want=$(printf '%s\n' "$PKGS" | awk 'NF { print $1 }')
@@ -67,6 +68,15 @@ if [ -n "$missing" ]; then
 	rm -f "$log"
 fi
 
+# The newest Debian kernel (LATEST_SERIES, 7.3) and any +deb13 KVER asked
+# for live in a cached Debian 13 root: their headers need its toolchain.
+here=$(dirname "$0")
+latest=$("$here/trixie-root.sh" --print-kver "${LATEST_SERIES:-7.3}")
+"$here/trixie-root.sh" --install-kernel "$latest"
+case "${KVER:-}" in
+*+deb13-*) "$here/trixie-root.sh" --install-kernel "$KVER" ;;
+esac
+
 # The kernel the harness boots must have its image, modules and headers.
-kver=$("$(dirname "$0")"/kver.sh) || exit 1
+kver=$("$here/kver.sh") || exit 1
 exit 0

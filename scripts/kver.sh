@@ -10,15 +10,43 @@
 # under QEMU.
 set -eu
 
-usable() {
-	[ -r "/boot/vmlinuz-$1" ] &&
-	[ -d "/lib/modules/$1/build/include" ] &&
-	[ -n "$(find "/lib/modules/$1/kernel/arch/x86/kvm" -name 'kvm-amd.ko*' 2>/dev/null)" ]
+here=$(cd "$(dirname "$0")" && pwd)
+troot=$("$here/trixie-root.sh" --print-root)
+
+usable_in() {
+	[ -r "$1/boot/vmlinuz-$2" ] &&
+	[ -d "$1/lib/modules/$2/build/include" ] &&
+	[ -n "$(find "$1/lib/modules/$2/kernel/arch/x86/kvm" -name 'kvm-amd.ko*' 2>/dev/null)" ]
 }
+# Installed here, or in the Debian 13 root for kernels that need it.
+usable() {
+	usable_in "" "$1" || usable_in "$troot" "$1"
+}
+
+# --series S: the newest usable kernel of series S (e.g. 7.3), here or in
+# the Debian 13 root.
+if [ "${1:-}" = --series ]; then
+	series=${2:?--series needs a series such as 7.3}
+	best=$(for img in /boot/vmlinuz-"$series".* "$troot"/boot/vmlinuz-"$series".*; do
+		[ -e "$img" ] || continue
+		v=${img##*/vmlinuz-}
+		usable "$v" && echo "$v"
+	done | sort -V | tail -n 1)
+	if [ -z "$best" ]; then
+		echo "kver: no usable $series kernel: run 'make deps' (it installs the newest $series into $troot)" >&2
+		exit 1
+	fi
+	echo "$best"
+	exit 0
+fi
 
 if [ -n "${KVER:-}" ]; then
 	if ! usable "$KVER"; then
-		echo "kver: kernel $KVER is not fully installed (need /boot/vmlinuz-$KVER, its modules and /lib/modules/$KVER/build): apt-get install linux-image-$KVER linux-headers-$KVER" >&2
+		case "$KVER" in
+		*+deb13-*) hint="make deps KVER=$KVER (installs it into $troot)" ;;
+		*) hint="apt-get install linux-image-$KVER linux-headers-$KVER" ;;
+		esac
+		echo "kver: kernel $KVER is not fully installed (need its image, modules with kvm-amd and headers): $hint" >&2
 		exit 1
 	fi
 	echo "$KVER"

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh BUILD KVER MODULE FILTER [shell|demo]
+# check.sh BUILD KVER MODULE FILTER [shell|demo|bench]
 #
 # Runs the host tests, then boots KVER under QEMU as an L1 KVM host with
-# kvm-amd and MODULE loaded and runs the kselftests there.  Prints every
+# kvm-amd and MODULE loaded and runs the kselftests and end-to-end tests
+# there; with BPFPOKE_ALSO_KVER and BPFPOKE_ALSO_MODULE set, boots that
+# kernel too and runs the same L1 tests on it.  Prints every
 # result and the closing line "N passed, N failed, N skipped"; exits
 # non-zero on any failure.  FILTER keeps the tests whose name contains it.
 # bench: the host benchmarks (bench/*_bench.sh, which boot their own
@@ -60,49 +62,68 @@ demo) vm_tests=$here/e2e/demo.sh ;;
 bench) vm_tests=$(pick "$build"/vm-bench/* "$here"/e2e/*_bench.sh) ;;
 esac
 
-# End-to-end tests run QEMU-KVM inside L1 with a Debian L2 guest: they need
-# QEMU, its firmware, the L2 kernel and initramfs, and the host tools.
-payload=
-case " $(echo $vm_tests) " in
-*/e2e/*)
-	"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
-		--bin "$build/guest/bpfpoke-guest" \
-		--run "$here/e2e/l2-signal-guest.sh" \
-		"$kver" "$out/l2-signal.cpio.gz"
-	"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
-		--bin "$build/guest/demo/bpfpoke-demo" \
-		--file "$build/e2e/peer.bpf.o:/peer.bpf.o" \
-		--run "$here/e2e/l2-write-guest.sh" \
-		"$kver" "$out/l2-write.cpio.gz"
-	payload="--bin $(command -v qemu-system-x86_64)
-		--bin $build/e2e/signal_send
-		--bin $build/e2e/write_loop
-		--bin $build/agent/bpfpoke
-		--file $out/l2-write.cpio.gz:/l2/write.cpio.gz
-		--file $here/e2e/l2-lib.sh:/l2/lib.sh
-		--file /boot/vmlinuz-$kver:/l2/vmlinuz
-		--file $out/l2-signal.cpio.gz:/l2/signal.cpio.gz
-		--file /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin
-		--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin
-		--file /usr/share/qemu/kvmvapic.bin:/usr/share/qemu/kvmvapic.bin"
-	;;
-esac
+# l1_run KVER MODULE OUTDIR TESTS...: boots KVER as L1 with MODULE and runs
+# TESTS there; the framed output lands in OUTDIR/results.txt.
+# End-to-end tests run QEMU-KVM inside L1 with a Debian L2 guest (the same
+# kernel): they need QEMU, its firmware, the L2 kernel and initramfs, and
+# the host tools.
+l1_run() {
+	local kver=$1 module=$2 dir=$3 kimg payload= t0 t1 boot mods
+	shift 3
+	mkdir -p "$dir"
+	kimg=$("$here/../scripts/kroot.sh" "$kver")/boot/vmlinuz-$kver
+	case " $* " in
+	*/e2e/*)
+		"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
+			--bin "$build/guest/bpfpoke-guest" \
+			--run "$here/e2e/l2-signal-guest.sh" \
+			"$kver" "$dir/l2-signal.cpio.gz"
+		"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
+			--bin "$build/guest/demo/bpfpoke-demo" \
+			--file "$build/e2e/peer.bpf.o:/peer.bpf.o" \
+			--run "$here/e2e/l2-write-guest.sh" \
+			"$kver" "$dir/l2-write.cpio.gz"
+		payload="--bin $(command -v qemu-system-x86_64)
+			--bin $build/e2e/signal_send
+			--bin $build/e2e/write_loop
+			--bin $build/agent/bpfpoke
+			--file $dir/l2-write.cpio.gz:/l2/write.cpio.gz
+			--file $here/e2e/l2-lib.sh:/l2/lib.sh
+			--file $kimg:/l2/vmlinuz
+			--file $dir/l2-signal.cpio.gz:/l2/signal.cpio.gz
+			--file /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin
+			--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin
+			--file /usr/share/qemu/kvmvapic.bin:/usr/share/qemu/kvmvapic.bin"
+		;;
+	esac
+	t0=$(date +%s.%N)
+	"$here/vm/mkinitramfs.sh" $payload "$kver" "$module" "$dir/l1.cpio.gz" "$@"
+	if [ "$mode" = shell ]; then
+		exec "$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir" shell
+	fi
+	"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
+	t1=$(date +%s.%N)
+	boot=$(awk '/^BPFPOKE-L1 booted/ { print $4 }' "$dir/results.txt")
+	mods=$(awk '/^BPFPOKE-MODULES/ { print $3 }' "$dir/results.txt")
+	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")s wall"
+}
 
 need_vm=0
+: > "$out/results.txt"
 if [ -n "$vm_tests" ]; then
 	need_vm=1
-	t0=$(date +%s.%N)
-	"$here/vm/mkinitramfs.sh" $payload "$kver" "$module" "$out/l1.cpio.gz" $vm_tests
-	if [ "$mode" = shell ]; then
-		exec "$here/vm/run.sh" "$kver" "$out/l1.cpio.gz" "$out" shell
-	fi
-	"$here/vm/run.sh" "$kver" "$out/l1.cpio.gz" "$out"
-	t1=$(date +%s.%N)
-	boot=$(awk '/^BPFPOKE-L1 booted/ { print $4 }' "$out/results.txt")
-	mods=$(awk '/^BPFPOKE-MODULES/ { print $3 }' "$out/results.txt")
-	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")s wall"
-else
-	: > "$out/results.txt"
+	l1_run "$kver" "$module" "$out" $vm_tests
+fi
+
+# A second kernel (BPFPOKE_ALSO_KVER, with its module BPFPOKE_ALSO_MODULE):
+# the L1 tests again, each named NAME@KVER.
+if [ -z "$mode" ] && [ -n "${BPFPOKE_ALSO_KVER:-}" ] &&
+   [ "$BPFPOKE_ALSO_KVER" != "$kver" ] && [ -n "$vm_tests" ]; then
+	need_vm=$((need_vm + 1))
+	also=$out/$BPFPOKE_ALSO_KVER
+	l1_run "$BPFPOKE_ALSO_KVER" "$BPFPOKE_ALSO_MODULE" "$also" $vm_tests
+	sed -E "s/^(BPFPOKE-(BEGIN|END) [^ ]+)/\1@$BPFPOKE_ALSO_KVER/" \
+		"$also/results.txt" >> "$out/results.txt"
 fi
 
 if [ "$mode" = demo ]; then

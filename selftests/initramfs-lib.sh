@@ -7,14 +7,16 @@
 # from modinfo (not hard-coded), decompressed, each after what it needs;
 # the load order accumulates in $initramfs_order.  Built-in modules are
 # skipped.
+# The kernel's files may live in the Debian 13 root (scripts/kroot.sh).
+initramfs_kroot=$("$(dirname "${BASH_SOURCE[0]}")/../scripts/kroot.sh" "$kver")
 initramfs_order=
 initramfs_add_module() {
 	local m=$1 d f
 	case " $initramfs_order " in *" $m "*) return ;; esac
-	for d in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
+	for d in $(modinfo -b "${initramfs_kroot:-/}" -k "$kver" -F depends "$m" | tr ',' ' '); do
 		initramfs_add_module "$d"
 	done
-	f=$(modinfo -k "$kver" -F filename "$m")
+	f=$(modinfo -b "${initramfs_kroot:-/}" -k "$kver" -F filename "$m")
 	mkdir -p "$root/modules"
 	case "$f" in
 	"(builtin)") return ;;

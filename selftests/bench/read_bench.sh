@@ -44,7 +44,8 @@ command -v qemu-system-x86_64 > /dev/null || skip "qemu-system-x86_64 is not ins
 [ -x /bin/busybox ] || skip "busybox-static is not installed"
 command -v bpftool > /dev/null || [ -x /usr/sbin/bpftool ] || skip "bpftool is not installed"
 kver=${KVER:-$("$top/scripts/kver.sh")} || skip "no usable kernel"
-[ -r "/boot/vmlinuz-$kver" ] || skip "/boot/vmlinuz-$kver is not readable"
+kimg=$("$top/scripts/kroot.sh" "$kver")/boot/vmlinuz-$kver
+[ -r "$kimg" ] || skip "$kimg is not readable"
 
 # Build what runs (quiet when up to date).
 make -s -C "$top/agent" BUILD="$build/agent" > /dev/null &&

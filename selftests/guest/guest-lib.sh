@@ -4,6 +4,11 @@
 # with its RAM in a shared file: run_mapping_test.sh and
 # ../bench/read_bench.sh.  The caller holds the QEMU lock (qemu-lock.sh).
 
+# guest_kernel KVER: the kernel image, here or in the Debian 13 root.
+guest_kernel() {
+	echo "$("$(dirname "${BASH_SOURCE[0]}")/../../scripts/kroot.sh" "$1")/boot/vmlinuz-$1"
+}
+
 # guest_boot WORK RAM KVER INITRD APPEND [QEMU_ARG...]
 #
 # Starts QEMU in the background: q35 with 512 MiB of RAM in the file RAM
@@ -25,7 +30,7 @@ guest_boot() {
 	qemu-system-x86_64 -machine q35,memory-backend=mem -accel tcg \
 		-cpu max -smp 1 -m 512 \
 		-object memory-backend-file,id=mem,size=512M,mem-path="$ram",share=on \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+		-kernel "$(guest_kernel "$kver")" -initrd "$initrd" \
 		-append "$append" \
 		-drive file="$work/out.img",format=raw,if=virtio "$@" \
 		-display none -no-reboot -nodefaults -no-user-config \

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -88,6 +89,7 @@ TEST_F(attach, two_files_one_vm)
 TEST_F(attach, bad_fds)
 {
 	int file, kvm_dev, pipes[2], sock[2];
+	struct kvm_create_device dev_args;
 	struct kvm_vcpu *vcpu;
 
 	REQUIRE(self);
@@ -117,6 +119,38 @@ TEST_F(attach, bad_fds)
 	EXPECT_EQ(-1, bpfpoke_attach(self->dev, vcpu->fd));
 	EXPECT_EQ(EINVAL, errno);
 	vcpu_free(vcpu);
+	/*
+	 * KVM's other anonymous-inode files: the VM's stats file is named
+	 * "kvm-vm-stats", so a prefix match on "kvm-vm" would take it.
+	 */
+	file = ioctl(self->vm->vm_fd, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, file);
+	EXPECT_EQ(-1, bpfpoke_attach(self->dev, file));
+	EXPECT_EQ(EINVAL, errno);
+	close(file);
+	vcpu = vcpu_create(self->vm, NULL, 0, 0);
+	file = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, file);
+	EXPECT_EQ(-1, bpfpoke_attach(self->dev, file));
+	EXPECT_EQ(EINVAL, errno);
+	close(file);
+	vcpu_free(vcpu);
+	dev_args.type = KVM_DEV_TYPE_VFIO;
+	dev_args.fd = -1;
+	dev_args.flags = 0;
+	if (ioctl(self->vm->vm_fd, KVM_CREATE_DEVICE, &dev_args) == 0) {
+		EXPECT_EQ(-1, bpfpoke_attach(self->dev, dev_args.fd));
+		EXPECT_EQ(EINVAL, errno);
+		close(dev_args.fd);
+	} else {
+		TH_LOG("no kvm-vfio device (%s): that case not run", strerror(errno));
+	}
+	/* Another subsystem's anonymous-inode file. */
+	file = eventfd(0, 0);
+	ASSERT_LE(0, file);
+	EXPECT_EQ(-1, bpfpoke_attach(self->dev, file));
+	EXPECT_EQ(EINVAL, errno);
+	close(file);
 	ASSERT_EQ(0, pipe(pipes));
 	EXPECT_EQ(-1, bpfpoke_attach(self->dev, pipes[0]));
 	EXPECT_EQ(EINVAL, errno);

@@ -11,6 +11,7 @@ set -eu
 
 kver=$1 initrd=$2 outdir=$3 mode=${4:-}
 mkdir -p "$outdir"
+kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 
 : "${BPFPOKE_VM_MEM:=3072}"
 : "${BPFPOKE_VM_TIMEOUT:=900}"	# whole boot, seconds
@@ -24,7 +25,7 @@ mkdir -p "$outdir"
 : "${BPFPOKE_VM_SMP:=1}"
 
 qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
-	-m "$BPFPOKE_VM_MEM" -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
+	-m "$BPFPOKE_VM_MEM" -kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd"
 	-display none -no-reboot -nodefaults -no-user-config)
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 bpfpoke.timeout=$BPFPOKE_TEST_TIMEOUT"
 
