@@ -28,6 +28,10 @@ KVER ?= $(shell $(CURDIR)/scripts/kver.sh)
 # and the module is built there (scripts/kbuild.sh).
 LATEST_SERIES ?= 7.3
 KVER_LATEST ?= $(shell $(CURDIR)/scripts/kver.sh --series $(LATEST_SERIES) 2>/dev/null)
+# bpfpoke.ko for a kernel installed here is built in place; for one in the
+# Debian 13 root, in the root and copied to $(BUILD)/kmod-KVER/.
+KROOT := $(shell $(CURDIR)/scripts/kroot.sh $(KVER) 2>/dev/null)
+KO := $(if $(KROOT),$(BUILD)/kmod-$(KVER)/bpfpoke.ko,$(CURDIR)/bpfpoke.ko)
 BUILD ?= $(CURDIR)/build
 T ?=
 
@@ -56,7 +60,7 @@ deps:
 	@scripts/deps.sh
 
 module:
-	@scripts/kbuild.sh $(KVER) modules
+	@scripts/kbuild.sh $(KVER) $(if $(KROOT),-o $(KO)) modules
 
 # bpfpoke.ko for KVER_LATEST, beside the default one.
 LATEST_KO := $(BUILD)/kmod-$(KVER_LATEST)/bpfpoke.ko
@@ -90,7 +94,7 @@ check: deps
 
 check-run: all module-latest
 	@BPFPOKE_ALSO_KVER=$(KVER_LATEST) BPFPOKE_ALSO_MODULE=$(LATEST_KO) \
-		selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)"
+		selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)"
 
 # The kselftests the kselftest way, on a machine that is a KVM host itself
 # with bpfpoke.ko loaded: `make && sudo insmod bpfpoke.ko && sudo make
@@ -99,12 +103,12 @@ run_tests: $(LSRC_STAMP) agent
 	@$(SUBMAKE) -C selftests BUILD=$(BUILD) KSFT_INC=$(KSFT_INC) run_tests
 
 vmshell: all
-	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)" shell
+	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)" shell
 
 lint: $(LSRC_STAMP)
 	$(LSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f kmod/*.c kmod/*.h uapi/linux/bpfpoke.h
-	scripts/kbuild.sh $(KVER) C=2 CF="-Wsparse-error" modules
+	scripts/kbuild.sh $(KVER) $(if $(KROOT),-o $(KO)) C=2 CF="-Wsparse-error" modules
 
 # The main job on the built-in demo: boots L1 (Debian's kernel under QEMU
 # TCG, kvm-amd and bpfpoke.ko loaded), where QEMU-KVM runs a Debian guest
@@ -116,7 +120,7 @@ lint: $(LSRC_STAMP)
 # RAM in a shared file, read and written with --mem-file).
 demo: deps
 	@$(SUBMAKE) all
-	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "" demo
+	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "" demo
 
 demo-mem-file: deps
 	@$(SUBMAKE) all
@@ -125,7 +129,7 @@ demo-mem-file: deps
 
 bench: deps
 	@$(SUBMAKE) all
-	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(CURDIR)/bpfpoke.ko" "$(T)" bench
+	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)" bench
 
 FUZZ_TIME ?= 60
 fuzz: deps

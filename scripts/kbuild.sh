@@ -26,6 +26,11 @@ kroot=$("$top/scripts/kroot.sh" "$kver")
 if [ -z "$kroot" ] && [ -z "$out" ]; then
 	exec make --no-print-directory -C "/lib/modules/$kver/build" M="$top" "$@"
 fi
+# Never over the in-place bpfpoke.ko of another kernel.
+if [ -z "$out" ]; then
+	echo "kbuild: $kver is built in $kroot: give the module's path with -o" >&2
+	exit 2
+fi
 
 # One build directory per kernel, kept between builds.
 src=/var/tmp/bpfpoke-kbuild/$kver
@@ -43,7 +48,6 @@ else
 		-C "/lib/modules/$kver/build" M="$src" "$@" || rc=$?
 fi
 if [ "$rc" = 0 ] && [ -f "$kroot$src/bpfpoke.ko" ]; then
-	out=${out:-$top/bpfpoke.ko}
 	mkdir -p "$(dirname "$out")"
 	cp "$kroot$src/bpfpoke.ko" "$out"
 fi

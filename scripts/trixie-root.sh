@@ -30,8 +30,8 @@ cache=${BPFPOKE_CACHE:-/var/cache/bpfpoke}
 root=$cache/trixie
 mirror=${BPFPOKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-# Bump the version when the list changes: a stale root is made anew.
-stamp_want="trixie-root 1"
+# The root's stamp is a hash of this list: when the list changes, what is
+# missing is installed into the existing root.
 PKGS="
 make		building bpfpoke.ko
 gcc		(gcc-14) the compiler Debian's 7.x headers are built with
@@ -41,15 +41,24 @@ sparse		make lint on 7.x
 kmod		modinfo -b: module dependencies of the root's kernels
 xz-utils	unpacking linux-source; .ko.xz modules
 zstd		kernel images and modules compressed with zstd
-clang		(clang-19) BPF objects of tools/sched_ext
-llvm		llvm-strip for BPF skeletons
+clang		BPF objects (tools' feature probes call plain clang)
+llvm		llvm-strip
 libelf-dev	tools/sched_ext: libbpf and bpftool, linked statically
 zlib1g-dev	tools/sched_ext, static
 libzstd-dev	tools/sched_ext, static
 pkg-config	tools/sched_ext
 python3		tools/sched_ext (bpftool's build)
+libssl-dev	tools/sched_ext (bpftool's program signing)
+libcap-dev	tools/sched_ext (bpftool's feature probes)
+file		scripts/extract-vmlinux
 ca-certificates	apt over https mirrors
 "
+# Plus the newest clang-N and llvm-N of trixie (newest_llvm): tools/sched_ext
+# of 7.x keeps its schedulers' state in BPF arenas, and clang 19 (trixie's
+# default) emits arena code that 7.3's verifier rejects (scx_qmap's
+# qmap_dequeue: "R7 invalid mem access 'scalar'").
+stamp_want="trixie-root $(printf '%s\n' "$PKGS" llvm-newest | awk 'NF { print $1 }' | md5sum | cut -c1-16)"
+pkg_list() { printf '%s\n' "$PKGS" | awk 'NF { print $1 }'; }
 
 log() { echo "trixie-root: $*" >&2; }
 
@@ -86,7 +95,7 @@ make_root() {
 	rm -rf "$root.new"
 	tmp=$root.new
 	log "making a Debian 13 root in $root (once; a few minutes)"
-	pkgs=$(printf '%s\n' "$PKGS" | awk 'NF { print $1 }' | paste -sd,)
+	pkgs=$(pkg_list | paste -sd,)
 	if ! debootstrap --variant=minbase --include="$pkgs" trixie "$tmp" \
 			"$mirror" >"$cache/debootstrap.log" 2>&1; then
 		tail -n 25 "$cache/debootstrap.log" >&2
@@ -105,6 +114,7 @@ EOF
 	mkdir -p "$tmp/etc/initramfs-tools"
 	echo "update_initramfs=no" > "$tmp/etc/initramfs-tools/update-initramfs.conf"
 	root_apt "$tmp" update
+	install_llvm "$tmp"
 	echo "$stamp_want" > "$tmp/.bpfpoke-stamp"
 	rm -f "$tmp/var/cache/apt/archives/"*.deb
 	rm -rf "$root"
@@ -116,7 +126,28 @@ ensure_root() {
 	   [ "$(cat "$root/.bpfpoke-stamp")" = "$stamp_want" ]; then
 		return 0
 	fi
-	make_root
+	if [ ! -f "$root/.bpfpoke-stamp" ]; then
+		make_root
+		return 0
+	fi
+	log "installing the packages added to the Debian 13 root's list"
+	root_apt "$root" update
+	root_apt "$root" install -y --no-install-recommends $(pkg_list)
+	install_llvm "$root"
+	rm -f "$root/var/cache/apt/archives/"*.deb
+	echo "$stamp_want" > "$root/.bpfpoke-stamp"
+}
+
+# The newest clang-N/llvm-N the root's suites offer.
+install_llvm() {
+	local n
+	n=$(in_root "$1" apt-cache search --names-only '^clang-[0-9]+$' |
+		sed -n 's/^clang-\([0-9]*\) .*/\1/p' | sort -n | tail -n 1)
+	if [ -z "$n" ]; then
+		log "no clang-N package in trixie"
+		return 1
+	fi
+	root_apt "$1" install -y --no-install-recommends "clang-$n" "llvm-$n"
 }
 
 # Package lists older than a day are refreshed before picking a kernel.

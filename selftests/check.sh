@@ -68,10 +68,34 @@ esac
 # kernel): they need QEMU, its firmware, the L2 kernel and initramfs, and
 # the host tools.
 l1_run() {
-	local kver=$1 module=$2 dir=$3 kimg payload= t0 t1 boot mods
+	local kver=$1 module=$2 dir=$3 kimg payload= t0 t1 boot mods tests= t rc
 	shift 3
 	mkdir -p "$dir"
 	kimg=$("$here/../scripts/kroot.sh" "$kver")/boot/vmlinuz-$kver
+	# The sched_ext target needs a kernel with sched_ext: scx_qmap is
+	# built from that kernel's own tools/sched_ext.
+	for t in "$@"; do
+		case "$t" in
+		*/e2e_scx_test.sh)
+			rc=0
+			"$here/e2e/scx-build.sh" "$kver" "$build/scx/$kver/scx_qmap" || rc=$?
+			if [ "$rc" = 4 ]; then
+				echo "# $kver has no sched_ext: $(basename "$t") runs on the kernels that do"
+				continue
+			fi
+			[ "$rc" = 0 ] || return 1
+			"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
+				--bin "$build/guest/bpfpoke-guest" \
+				--bin "$build/scx/$kver/scx_qmap" \
+				--run "$here/e2e/l2-scx-guest.sh" \
+				"$kver" "$dir/l2-scx.cpio.gz"
+			payload="--file $dir/l2-scx.cpio.gz:/l2/scx.cpio.gz"
+			;;
+		esac
+		tests="$tests $t"
+	done
+	[ -n "$tests" ] || return 0
+	set -- $tests
 	case " $* " in
 	*/e2e/*)
 		"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
@@ -83,7 +107,7 @@ l1_run() {
 			--file "$build/e2e/peer.bpf.o:/peer.bpf.o" \
 			--run "$here/e2e/l2-write-guest.sh" \
 			"$kver" "$dir/l2-write.cpio.gz"
-		payload="--bin $(command -v qemu-system-x86_64)
+		payload="$payload --bin $(command -v qemu-system-x86_64)
 			--bin $build/e2e/signal_send
 			--bin $build/e2e/write_loop
 			--bin $build/agent/bpfpoke
@@ -101,6 +125,8 @@ l1_run() {
 	if [ "$mode" = shell ]; then
 		exec "$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir" shell
 	fi
+	: > "$dir/results.txt"
+	l1_runs=$((l1_runs + 1))
 	"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
 	t1=$(date +%s.%N)
 	boot=$(awk '/^BPFPOKE-L1 booted/ { print $4 }' "$dir/results.txt")
@@ -108,10 +134,9 @@ l1_run() {
 	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")s wall"
 }
 
-need_vm=0
+l1_runs=0
 : > "$out/results.txt"
 if [ -n "$vm_tests" ]; then
-	need_vm=1
 	l1_run "$kver" "$module" "$out" $vm_tests
 fi
 
@@ -119,10 +144,10 @@ fi
 # the L1 tests again, each named NAME@KVER.
 if [ -z "$mode" ] && [ -n "${BPFPOKE_ALSO_KVER:-}" ] &&
    [ "$BPFPOKE_ALSO_KVER" != "$kver" ] && [ -n "$vm_tests" ]; then
-	need_vm=$((need_vm + 1))
 	also=$out/$BPFPOKE_ALSO_KVER
+	rm -f "$also/results.txt"
 	l1_run "$BPFPOKE_ALSO_KVER" "$BPFPOKE_ALSO_MODULE" "$also" $vm_tests
-	sed -E "s/^(BPFPOKE-(BEGIN|END) [^ ]+)/\1@$BPFPOKE_ALSO_KVER/" \
+	[ ! -f "$also/results.txt" ] || sed -E "s/^(BPFPOKE-(BEGIN|END) [^ ]+)/\1@$BPFPOKE_ALSO_KVER/" \
 		"$also/results.txt" >> "$out/results.txt"
 fi
 
@@ -148,5 +173,5 @@ if [ "$mode" = bench ]; then
 	exit $host_bench_bad
 fi
 cat "$out/host.txt" "$out/results.txt" |
-	awk -v need_done=$need_vm -f "$here/tap-summary.awk" | tee "$out/summary.txt"
+	awk -v need_done=$l1_runs -f "$here/tap-summary.awk" | tee "$out/summary.txt"
 exit "${PIPESTATUS[1]}"

@@ -920,6 +920,13 @@ int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
  * @kva: guest kernel address of the struct bpf_map
  * @btf_kva: guest kernel address of its struct btf, 0 if none
  * @value_kva: array maps (BPF_MAP_TYPE_ARRAY): address of value 0, else 0
+ * @arena_globals: an arena map (BPF_MAP_TYPE_ARENA) whose program keeps
+ *		   global variables in it (libbpf's section .addr_space.1,
+ *		   the skeleton's ->arena): those stand in for its one value.
+ *		   @value_size is their size, @btf_kva, @btf_id and
+ *		   @btf_value_type_id the program's BTF and its DATASEC,
+ *		   @value_kva where the guest kernel maps them.  Such a map
+ *		   answers to the suffixes ".arena" and ".addr_space.1".
  *
  * A snapshot: the guest may free or change the map after the walk.
  */
@@ -939,6 +946,7 @@ struct bpfpoke_map_info {
 	__u64 kva;
 	__u64 btf_kva;
 	__u64 value_kva;
+	bool arena_globals;
 };
 
 /**

@@ -658,15 +658,21 @@ static const char *map_prefix(char *buf, const char *map_name)
 	return buf;
 }
 
+/* uapi's enum bpf_map_type since Linux 6.9; older uapi headers lack it. */
+#define BPFPOKE_MAP_TYPE_ARENA	33
+
 static int check_map(const struct bpfpoke_map_value *mv, char *msg,
 		     size_t size)
 {
 	const char *type;
 
+	/* An arena's globals (its program's .addr_space.1) are its value. */
+	if (mv->map_type == BPFPOKE_MAP_TYPE_ARENA)
+		return 0;
 	if (mv->map_type != BPF_MAP_TYPE_ARRAY) {
 		type = libbpf_bpf_map_type_str(mv->map_type);
 		return say(msg, size, -EOPNOTSUPP,
-			   "is a %s map (type %u): only array maps are written by value offset",
+			   "is a %s map (type %u): only array maps and arenas' globals are written by value offset",
 			   type ? type : "unknown", mv->map_type);
 	}
 	if (mv->key_size != 4)

@@ -114,6 +114,14 @@ static const struct field_spec fields[] = {
 	F("btf", "data_size", btf_data_size, false, INT_SIZES),
 	F("btf", "base_btf", btf_base_btf, true, SZ(8)),
 	F("btf", "id", btf_id, true, INT_SIZES),
+	F("bpf_prog", "aux", prog_aux, true, SZ(8)),
+	F("bpf_prog_aux", "arena", aux_arena, true, SZ(8)),
+	F("bpf_prog_aux", "btf", aux_btf, true, SZ(8)),
+	F("bpf_arena", "map", arena_map, true, 0),
+	F("bpf_arena", "user_vm_start", arena_user_vm_start, true, SZ(8)),
+	F("bpf_arena", "kern_vm", arena_kern_vm, true, SZ(8)),
+	F("vm_struct", "addr", vm_addr, true, SZ(8)),
+	F("bpf_insn", "off", insn_off, true, INT_SIZES),
 };
 
 static int resolve_sizes(struct klayout *l, const struct btf *btf)
@@ -147,7 +155,8 @@ static int resolve_sizes(struct klayout *l, const struct btf *btf)
 	return 0;
 }
 
-static int resolve_array_type(struct klayout *l, const struct btf *btf)
+/* The value of enumerator @name of enum bpf_map_type; -ENOENT if none. */
+static int map_type_value(const struct btf *btf, const char *name, __u32 *val)
 {
 	const struct btf_type *t;
 	const struct btf_enum *e;
@@ -155,21 +164,59 @@ static int resolve_array_type(struct klayout *l, const struct btf *btf)
 	__u16 i;
 
 	id = btf__find_by_name_kind(btf, "bpf_map_type", BTF_KIND_ENUM);
-	if (id < 0) {
-		pr_warn("vmlinux BTF: no enum bpf_map_type\n");
+	if (id < 0)
 		return -ENOENT;
-	}
 	t = btf__type_by_id(btf, id);
 	for (i = 0, e = btf_enum(t); i < btf_vlen(t); i++, e++) {
-		const char *name = btf__name_by_offset(btf, e->name_off);
+		const char *n = btf__name_by_offset(btf, e->name_off);
 
-		if (name && !strcmp(name, "BPF_MAP_TYPE_ARRAY")) {
-			l->map_type_array = e->val;
+		if (n && !strcmp(n, name)) {
+			*val = e->val;
 			return 0;
 		}
 	}
-	pr_warn("vmlinux BTF: no BPF_MAP_TYPE_ARRAY in enum bpf_map_type\n");
 	return -ENOENT;
+}
+
+static int resolve_array_type(struct klayout *l, const struct btf *btf)
+{
+	if (map_type_value(btf, "BPF_MAP_TYPE_ARRAY", &l->map_type_array)) {
+		pr_warn("vmlinux BTF: no BPF_MAP_TYPE_ARRAY in enum bpf_map_type\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Arena globals need prog_idr's programs (their aux names the arena and
+ * the BTF) and the arena's kernel mapping: kern_vm->addr + GUARD_SZ / 2
+ * is where user address 0 of the low 32 bits lands (kernel/bpf/arena.c),
+ * GUARD_SZ being the reach of an instruction's signed offset rounded up
+ * to two pages.  Kernels without arenas simply have none.
+ */
+static void resolve_arena(struct klayout *l, const struct btf *btf)
+{
+	__u64 reach;
+
+	if (map_type_value(btf, "BPF_MAP_TYPE_ARENA", &l->map_type_arena) ||
+	    !find_struct(btf, "bpf_prog", &l->prog_size) ||
+	    !find_struct(btf, "bpf_prog_aux", &l->prog_aux_size) ||
+	    !find_struct(btf, "bpf_arena", &l->arena_size) ||
+	    !find_struct(btf, "vm_struct", &l->vm_size) ||
+	    !l->prog_aux.have || !l->aux_arena.have || !l->aux_btf.have ||
+	    !l->arena_map.have || l->arena_map.off != 0 ||
+	    !l->arena_user_vm_start.have || !l->arena_kern_vm.have ||
+	    !l->vm_addr.have || !l->insn_off.have || l->insn_off.size > 4 ||
+	    l->prog_aux.off + 8 > l->prog_size ||
+	    l->aux_arena.off + 8 > l->prog_aux_size ||
+	    l->aux_btf.off + 8 > l->prog_aux_size ||
+	    l->arena_kern_vm.off + 8 > l->arena_size ||
+	    l->arena_user_vm_start.off + 8 > l->arena_size ||
+	    l->vm_addr.off + 8 > l->vm_size)
+		return;
+	reach = 1ULL << (l->insn_off.size * 8);
+	l->arena_guard = (reach + 2 * PAGE_SIZE_4K - 1) & ~(2 * PAGE_SIZE_4K - 1);
+	l->have_arena = true;
 }
 
 int klayout_resolve(struct klayout *l, const struct btf *btf)
@@ -231,7 +278,10 @@ int klayout_resolve(struct klayout *l, const struct btf *btf)
 		pr_warn("vmlinux BTF: inconsistent idr/xa_node/bpf_array layout\n");
 		return -EINVAL;
 	}
-	return resolve_array_type(l, btf);
+	err = resolve_array_type(l, btf);
+	if (!err)
+		resolve_arena(l, btf);
+	return err;
 }
 
 __u64 kfield_get(const void *buf, const struct kfield *f)

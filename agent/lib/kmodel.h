@@ -36,6 +36,7 @@ enum ksym_id {
 	KSYM_LINUX_BANNER,
 	KSYM_INIT_TOP_PGT,
 	KSYM_MAP_IDR,
+	KSYM_PROG_IDR,
 	KSYM_PHYS_BASE,
 	KSYM_PAGE_OFFSET_BASE,
 	KSYM_VMALLOC_BASE,
@@ -90,6 +91,18 @@ struct klayout {
 	struct kfield btf_data, btf_data_size, btf_base_btf, btf_id;
 	/* enum bpf_map_type value of BPF_MAP_TYPE_ARRAY */
 	__u32 map_type_array;
+	/*
+	 * Arena globals (6.9+): programs' arenas and BTF through prog_idr,
+	 * where the arena's pages are in the kernel.  @have_arena when all
+	 * of it is there.
+	 */
+	bool have_arena;
+	__u32 map_type_arena;
+	__u32 prog_size, prog_aux_size, arena_size, vm_size;
+	struct kfield prog_aux, aux_arena, aux_btf, arena_map,
+		      arena_user_vm_start, arena_kern_vm, vm_addr, insn_off;
+	/* 4 GiB plus this much kernel address space: GUARD_SZ of arena.c. */
+	__u64 arena_guard;
 };
 
 struct btf;

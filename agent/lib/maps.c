@@ -30,8 +30,16 @@
 /* A struct btf's raw data starts with a struct btf_header of 24 bytes. */
 #define BTF_HDR_MIN		24
 
+/* A program's arena and BTF, from its struct bpf_prog_aux. */
+struct arena_ref {
+	__u64 arena_kva;
+	__u64 btf_kva;
+};
+
 struct walk {
 	struct bpfpoke_session *s;
+	const char *what;	/* "map_idr", "prog_idr": for messages */
+	int (*leaf)(struct walk *w, __u64 kva, __u64 index);
 	unsigned int chunk_shift;
 	__u64 idr_base;
 	/* Node addresses seen: open addressing, power-of-two size. */
@@ -39,6 +47,8 @@ struct walk {
 	size_t seen_cap, nr_seen;
 	struct bpfpoke_map_info *maps;
 	size_t nr_maps, cap_maps;
+	struct arena_ref *arenas;
+	size_t nr_arenas, nr_progs;
 	unsigned char *node_buf;
 };
 
@@ -58,7 +68,7 @@ static int seen_add(struct walk *w, __u64 addr)
 	size_t i, mask;
 
 	if (w->nr_seen >= MAX_NODES) {
-		pr_warn("map_idr: more than %u xarray nodes\n", MAX_NODES);
+		pr_warn("%s: more than %u xarray nodes\n", w->what, MAX_NODES);
 		return -E2BIG;
 	}
 	if (!w->seen) {
@@ -71,8 +81,8 @@ static int seen_add(struct walk *w, __u64 addr)
 	for (i = (addr * 0x9e3779b97f4a7c15ULL) >> 40 & mask; w->seen[i];
 	     i = (i + 1) & mask)
 		if (w->seen[i] == addr) {
-			pr_warn("map_idr: xarray node 0x%llx is reached twice (a cycle)\n",
-				(unsigned long long)addr);
+			pr_warn("%s: xarray node 0x%llx is reached twice (a cycle)\n",
+				w->what, (unsigned long long)addr);
 			return -ELOOP;
 		}
 	w->seen[i] = addr;
@@ -181,12 +191,12 @@ static int walk_node(struct walk *w, __u64 node, __u64 index,
 	int err;
 
 	if (depth >= MAX_DEPTH) {
-		pr_warn("map_idr: xarray deeper than %d levels\n", MAX_DEPTH);
+		pr_warn("%s: xarray deeper than %d levels\n", w->what, MAX_DEPTH);
 		return -ELOOP;
 	}
 	if (!kva_canonical(w->s->km.levels, node)) {
-		pr_warn("map_idr: xarray node 0x%llx is not a kernel address\n",
-			(unsigned long long)node);
+		pr_warn("%s: xarray node 0x%llx is not a kernel address\n",
+			w->what, (unsigned long long)node);
 		return -EFAULT;
 	}
 	err = seen_add(w, node);
@@ -194,8 +204,8 @@ static int walk_node(struct walk *w, __u64 node, __u64 index,
 		return err;
 	err = km_read(&w->s->km, w->s->mem, node, w->node_buf, l->node_size);
 	if (err) {
-		pr_warn("map_idr: xarray node 0x%llx cannot be read\n",
-			(unsigned long long)node);
+		pr_warn("%s: xarray node 0x%llx cannot be read\n",
+			w->what, (unsigned long long)node);
 		return err;
 	}
 	shift = kfield_get(w->node_buf, &l->node_shift);
@@ -203,14 +213,14 @@ static int walk_node(struct walk *w, __u64 node, __u64 index,
 	if (shift % w->chunk_shift || shift >= 64 ||
 	    (parent_shift >= 0 &&
 	     shift + w->chunk_shift != (unsigned int)parent_shift)) {
-		pr_warn("map_idr: xarray node 0x%llx has shift %u under %d\n",
-			(unsigned long long)node, shift, parent_shift);
+		pr_warn("%s: xarray node 0x%llx has shift %u under %d\n",
+			w->what, (unsigned long long)node, shift, parent_shift);
 		return -ELOOP;
 	}
 	if (index & ((shift + w->chunk_shift < 64 ?
 		      1ULL << (shift + w->chunk_shift) : 0) - 1)) {
-		pr_warn("map_idr: xarray node 0x%llx at a misaligned index\n",
-			(unsigned long long)node);
+		pr_warn("%s: xarray node 0x%llx at a misaligned index\n",
+			w->what, (unsigned long long)node);
 		return -EINVAL;
 	}
 	/* Children overwrite node_buf: keep the slots. */
@@ -237,15 +247,15 @@ static int walk_entry(struct walk *w, __u64 entry, __u64 index,
 	if (xa_is_node(entry)) {
 		/* A node under a leaf level (shift 0) is corrupt. */
 		if (parent_shift == 0) {
-			pr_warn("map_idr: node entry below a leaf node\n");
+			pr_warn("%s: node entry below a leaf node\n", w->what);
 			return -ELOOP;
 		}
 		return walk_node(w, entry - 2, index, parent_shift, depth);
 	}
 	if (xa_is_internal(entry))
 		return 0;	/* retry, zero or sibling entry: no map */
-	/* A value entry (low bit set) is no map pointer; read_map says so. */
-	return read_map(w, entry, index);
+	/* A value entry (low bit set) is no pointer; the leaf says so. */
+	return w->leaf(w, entry, index);
 }
 
 static int map_cmp(const void *a, const void *b)
@@ -255,37 +265,185 @@ static int map_cmp(const void *a, const void *b)
 	return ma->id < mb->id ? -1 : ma->id > mb->id;
 }
 
-int maps_walk(struct bpfpoke_session *s)
+/* Walk the idr at symbol @sym with @w's leaf. */
+static int idr_walk(struct walk *w, enum ksym_id sym)
 {
+	struct bpfpoke_session *s = w->s;
 	const struct klayout *l = &s->layout;
-	struct walk w = { .s = s };
 	unsigned char *idr;
-	__u64 t0 = now_ns(), head, idr_kva;
+	__u64 head, idr_kva;
 	int err;
 
-	w.chunk_shift = __builtin_ctz(l->node_nr_slots);
-	idr_kva = s->km.text_kva + s->syms.off[KSYM_MAP_IDR];
+	w->chunk_shift = __builtin_ctz(l->node_nr_slots);
+	idr_kva = s->km.text_kva + s->syms.off[sym];
 	idr = malloc(l->idr_size);
-	w.node_buf = malloc(l->node_size);
-	if (!idr || !w.node_buf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!idr)
+		return -ENOMEM;
 	err = km_read(&s->km, s->mem, idr_kva, idr, l->idr_size);
 	if (err) {
-		pr_warn("map_idr at 0x%llx cannot be read: %s\n",
+		pr_warn("%s at 0x%llx cannot be read: %s\n", w->what,
 			(unsigned long long)idr_kva, strerror(-err));
 		goto out;
 	}
-	w.idr_base = kfield_get(idr, &l->idr_base);
+	w->idr_base = kfield_get(idr, &l->idr_base);
 	memcpy(&head, idr + l->idr_rt.off + l->xa_head.off, sizeof(head));
 	/*
 	 * A head that is not a node is the entry for index 0 (an xarray
 	 * with one entry at 0 keeps it in the head).
 	 */
-	err = walk_entry(&w, head, 0, -1, 0);
+	err = walk_entry(w, head, 0, -1, 0);
+out:
+	free(idr);
+	return err;
+}
+
+/* prog_idr's leaf: remember the arena and BTF of a program that has both. */
+static int read_prog(struct walk *w, __u64 kva, __u64 index)
+{
+	struct bpfpoke_session *s = w->s;
+	const struct klayout *l = &s->layout;
+	__u64 aux = 0, arena = 0, btf = 0;
+	size_t i;
+
+	if (++w->nr_progs > BPFPOKE_MAX_MAPS) {
+		pr_warn("prog_idr: more than %u programs\n", BPFPOKE_MAX_MAPS);
+		return -E2BIG;
+	}
+	if (!kva_canonical(s->km.levels, kva) || (kva & 7) ||
+	    km_read(&s->km, s->mem, kva + l->prog_aux.off, &aux, sizeof(aux)) ||
+	    !kva_canonical(s->km.levels, aux) ||
+	    km_read(&s->km, s->mem, aux + l->aux_arena.off, &arena, sizeof(arena)) ||
+	    km_read(&s->km, s->mem, aux + l->aux_btf.off, &btf, sizeof(btf))) {
+		pr_debug("prog_idr: index %llu: no readable program; skipped\n",
+			 (unsigned long long)index);
+		return 0;
+	}
+	if (!arena || !btf)
+		return 0;
+	for (i = 0; i < w->nr_arenas; i++)
+		if (w->arenas[i].arena_kva == arena) {
+			/* Programs of one object share its BTF. */
+			if (w->arenas[i].btf_kva != btf)
+				w->arenas[i].btf_kva = 0;
+			return 0;
+		}
+	if (w->nr_arenas % 16 == 0) {
+		void *n = realloc(w->arenas, (w->nr_arenas + 16) * sizeof(*w->arenas));
+
+		if (!n)
+			return -ENOMEM;
+		w->arenas = n;
+	}
+	w->arenas[w->nr_arenas].arena_kva = arena;
+	w->arenas[w->nr_arenas].btf_kva = btf;
+	w->nr_arenas++;
+	return 0;
+}
+
+/*
+ * An arena map's global variables.  libbpf (tools/lib/bpf/libbpf.c) puts
+ * the DATASEC .addr_space.1 at the end of the arena's user mapping
+ * (max_entries pages) where the kernel takes full-range ld_imm64 offsets,
+ * at its start before that; the kernel maps user address U at
+ * kern_vm->addr + GUARD_SZ / 2 + (u32)U (kernel/bpf/arena.c).  The end is
+ * tried first, and whichever placement has its first page present wins.
+ */
+static void arena_globals(struct walk *w, struct bpfpoke_map_info *m)
+{
+	struct bpfpoke_session *s = w->s;
+	const struct klayout *l = &s->layout;
+	struct bpfpoke_map_info probe = *m;
+	__u64 btf_kva = 0, user_start = 0, vm = 0, vm_addr = 0, pa, contig;
+	__u64 span, offs[2], base, lo;
+	const struct btf_type *t;
+	struct btf *btf;
+	__s32 sec;
+	size_t i;
+
+	for (i = 0; i < w->nr_arenas; i++)
+		if (w->arenas[i].arena_kva == m->kva)
+			btf_kva = w->arenas[i].btf_kva;
+	if (!btf_kva)
+		return;
+	probe.btf_kva = btf_kva;
+	btf = bpfpoke_map_btf(s, &probe);
+	if (!btf)
+		return;
+	sec = btf__find_by_name_kind(btf, ".addr_space.1", BTF_KIND_DATASEC);
+	t = sec > 0 ? btf__type_by_id(btf, sec) : NULL;
+	span = (__u64)m->max_entries * PAGE_SIZE_4K;
+	if (!t || !t->size || t->size > span ||
+	    km_read(&s->km, s->mem, m->kva + l->arena_user_vm_start.off,
+		    &user_start, sizeof(user_start)) ||
+	    km_read(&s->km, s->mem, m->kva + l->arena_kern_vm.off, &vm,
+		    sizeof(vm)) ||
+	    !kva_canonical(s->km.levels, vm) ||
+	    km_read(&s->km, s->mem, vm + l->vm_addr.off, &vm_addr,
+		    sizeof(vm_addr)) ||
+	    !kva_canonical(s->km.levels, vm_addr) || !user_start) {
+		btf__free(btf);
+		return;
+	}
+	offs[0] = span - ((t->size + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1));
+	offs[1] = 0;
+	for (i = 0; i < 2; i++) {
+		lo = (__u32)(user_start + offs[i]);
+		/* Where the low 32 bits wrap, the kernel mapping does too. */
+		if (lo + t->size > 1ULL << 32)
+			continue;
+		base = vm_addr + l->arena_guard / 2 + lo;
+		if (base < vm_addr || !kva_canonical(s->km.levels, base) ||
+		    km_translate(&s->km, s->mem, base, &pa, &contig))
+			continue;
+		m->arena_globals = true;
+		m->btf_kva = btf_kva;
+		m->btf_value_type_id = sec;
+		m->value_size = t->size;
+		m->elem_size = t->size;
+		m->value_kva = base;
+		m->btf_id = 0;
+		if (l->btf_id.have)
+			km_read(&s->km, s->mem, btf_kva + l->btf_id.off,
+				&m->btf_id, sizeof(m->btf_id));
+		break;
+	}
+	btf__free(btf);
+}
+
+int maps_walk(struct bpfpoke_session *s)
+{
+	const struct klayout *l = &s->layout;
+	struct walk w = { .s = s, .what = "map_idr", .leaf = read_map };
+	__u64 t0 = now_ns();
+	bool arenas = false;
+	size_t i;
+	int err;
+
+	w.node_buf = malloc(l->node_size);
+	if (!w.node_buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = idr_walk(&w, KSYM_MAP_IDR);
 	if (err)
 		goto out;
+	for (i = 0; i < w.nr_maps; i++)
+		arenas |= l->have_arena && w.maps[i].type == l->map_type_arena;
+	if (arenas && s->syms.have[KSYM_PROG_IDR]) {
+		/* The programs say which BTF describes each arena's globals. */
+		struct walk pw = { .s = s, .what = "prog_idr",
+				   .leaf = read_prog, .node_buf = w.node_buf };
+
+		err = idr_walk(&pw, KSYM_PROG_IDR);
+		free(pw.seen);
+		if (!err)
+			for (i = 0; i < w.nr_maps; i++)
+				if (w.maps[i].type == l->map_type_arena)
+					arena_globals(&pw, &w.maps[i]);
+		free(pw.arenas);
+		if (err)
+			goto out;
+	}
 	if (w.nr_maps)
 		qsort(w.maps, w.nr_maps, sizeof(*w.maps), map_cmp);
 	free(s->maps);
@@ -301,7 +459,6 @@ out:
 	free(w.maps);
 	free(w.seen);
 	free(w.node_buf);
-	free(idr);
 	return err;
 }
 

@@ -27,6 +27,7 @@ static const struct {
 	[KSYM_LINUX_BANNER]	  = { "linux_banner", true },
 	[KSYM_INIT_TOP_PGT]	  = { "init_top_pgt", true },
 	[KSYM_MAP_IDR]		  = { "map_idr", true },
+	[KSYM_PROG_IDR]		  = { "prog_idr", false },
 	[KSYM_PHYS_BASE]	  = { "phys_base", false },
 	[KSYM_PAGE_OFFSET_BASE]	  = { "page_offset_base", false },
 	[KSYM_VMALLOC_BASE]	  = { "vmalloc_base", false },

@@ -69,6 +69,20 @@ static bool guest_gone(int err)
 	       err == -ENOTCONN || err == -EIO;
 }
 
+/*
+ * A map answers to the suffixes its name ends with; an arena holding
+ * globals also to libbpf's name of their section and to ".arena" (the
+ * skeleton's ->arena).
+ */
+static bool map_has_suffix(const struct bpfpoke_map_info *m,
+			   const char *suffix)
+{
+	if (ends_with(m->name, suffix))
+		return true;
+	return m->arena_globals && (!strcmp(suffix, ".arena") ||
+				    !strcmp(suffix, ".addr_space.1"));
+}
+
 static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		      const char *field, const struct bpfpoke_map_info **mapp,
 		      struct btf **btfp)
@@ -107,7 +121,7 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		goto out;
 	}
 	for (i = 0; i < nr; i++)
-		if (ends_with(maps[i].name, suffix))
+		if (map_has_suffix(&maps[i], suffix))
 			cand[ncand++] = &maps[i];
 	if (!ncand) {
 		pr_warn("no map name ends with '%s' (%zu maps in the guest)\n",
@@ -473,10 +487,12 @@ static int map_still_there(struct bpfpoke_session *s,
 			strerror(-err));
 		goto out;
 	}
+	/* An arena's globals come from its program, not its struct bpf_map. */
 	if (kfield_get(buf, &l->map_id) != m->id ||
 	    kfield_get(buf, &l->map_type) != m->type ||
-	    kfield_get(buf, &l->map_value_size) != m->value_size ||
-	    kfield_get(buf, &l->map_btf) != m->btf_kva ||
+	    (!m->arena_globals &&
+	     (kfield_get(buf, &l->map_value_size) != m->value_size ||
+	      kfield_get(buf, &l->map_btf) != m->btf_kva)) ||
 	    (l->map_refcnt.have && !kfield_get(buf, &l->map_refcnt))) {
 		pr_warn("map %u '%s' is gone since the batch was prepared (freed or replaced); nothing written\n",
 			m->id, m->name);

@@ -19,7 +19,7 @@ if [ ! -c /dev/kvm ] || [ ! -x /bin/qemu-system-x86_64 ]; then
 	exit 4
 fi
 
-qemu-system-x86_64 -L /usr/share/qemu -machine q35,accel=kvm -cpu host,-xsave -m 256 -smp 1 \
+qemu-system-x86_64 -L /usr/share/qemu -machine q35,accel=kvm -cpu $l2_cpu -m 256 -smp 1 \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial file:$log -kernel /l2/vmlinuz -initrd /l2/signal.cpio.gz \
 	-append "console=ttyS0 panic=-1 quiet" \
