@@ -4,8 +4,11 @@
 #
 #   make deps          install the Debian packages everything here uses
 #   make               module (against KVER's headers), agent, selftests
-#   make check [T=x]   host tests, then kselftests inside an L1 KVM host
-#                      booted under QEMU; T= runs the tests whose name has x
+#   make check [T=x]   host tests, then kselftests and end-to-end tests inside
+#                      an L1 KVM host booted under QEMU, on KVER and on the
+#                      newest Debian kernel (7.3); T= runs the tests whose
+#                      name has x
+#   make check-kernels the whole suite on 6.1, 6.12 and 7.3 in turn
 #   make vmshell       an interactive shell in that L1, modules loaded
 #   make lint          checkpatch --strict and sparse on kmod/
 #   make demo          the main job on the built-in demo
@@ -22,6 +25,7 @@
 # modules and headers); the harness boots that same kernel as L1.
 
 KVER ?= $(shell $(CURDIR)/scripts/kver.sh)
+BUILD ?= $(CURDIR)/build
 # The newest Debian kernel, the one sched_ext users run: `make check` runs
 # the L1 tests on it too.  Its headers need Debian 13's toolchain, so it
 # lives in the Debian 13 root that `make deps` makes (scripts/trixie-root.sh)
@@ -32,7 +36,6 @@ KVER_LATEST ?= $(shell $(CURDIR)/scripts/kver.sh --series $(LATEST_SERIES) 2>/de
 # Debian 13 root, in the root and copied to $(BUILD)/kmod-KVER/.
 KROOT := $(shell $(CURDIR)/scripts/kroot.sh $(KVER) 2>/dev/null)
 KO := $(if $(KROOT),$(BUILD)/kmod-$(KVER)/bpfpoke.ko,$(CURDIR)/bpfpoke.ko)
-BUILD ?= $(CURDIR)/build
 T ?=
 
 # kselftest headers and checkpatch.pl are used from the linux-source package,
@@ -50,7 +53,7 @@ LSRC_FILES := tools/testing/selftests/kselftest.h \
 
 SUBMAKE := $(MAKE) --no-print-directory
 
-.PHONY: all deps module module-latest agent guest selftests check check-run run_tests vmshell lint demo \
+.PHONY: all deps module module-latest check-kernels agent guest selftests check check-run run_tests vmshell lint demo \
 	demo-mem-file \
 	bench fuzz clean
 
@@ -92,9 +95,28 @@ selftests: $(LSRC_STAMP) agent
 check: deps
 	@$(SUBMAKE) check-run
 
-check-run: all module-latest
+check-run: all $(if $(KVER_LATEST),module-latest)
 	@BPFPOKE_ALSO_KVER=$(KVER_LATEST) BPFPOKE_ALSO_MODULE=$(LATEST_KO) \
 		selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)"
+
+# The whole suite on each kernel of CHECK_SERIES, one after the other: the
+# newest of each series here or in the Debian 13 root (6.1 is Debian 12's,
+# 6.12 trixie's, installed into the root by this target).  Ends with one
+# summary line per kernel.
+CHECK_SERIES ?= 6.1 6.12 $(LATEST_SERIES)
+check-kernels: deps
+	@for s in $(CHECK_SERIES); do \
+		[ -n "$$(scripts/kver.sh --series $$s 2>/dev/null)" ] || \
+		scripts/trixie-root.sh --install-kernel "$$(scripts/trixie-root.sh --print-kver $$s)" || exit 1; \
+	done
+	@rc=0; : > $(BUILD)/check-kernels.txt; \
+	for s in $(CHECK_SERIES); do \
+		k=$$(scripts/kver.sh --series $$s) || exit 1; \
+		echo "== $$k"; \
+		$(SUBMAKE) check-run KVER=$$k KVER_LATEST= || rc=1; \
+		cp $(BUILD)/check/summary.txt $(BUILD)/check-kernels-$$k.txt; \
+		echo "$$k: $$(tail -n 1 $(BUILD)/check/summary.txt)" >> $(BUILD)/check-kernels.txt; \
+	done; cat $(BUILD)/check-kernels.txt; exit $$rc
 
 # The kselftests the kselftest way, on a machine that is a KVM host itself
 # with bpfpoke.ko loaded: `make && sudo insmod bpfpoke.ko && sudo make
@@ -105,31 +127,62 @@ run_tests: $(LSRC_STAMP) agent
 vmshell: all
 	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)" shell
 
+# checkpatch of the host's linux-source and, for a kernel in the Debian 13
+# root, that kernel's own (from its linux-source there); sparse against
+# KVER's headers.
+KSERIES := $(word 1,$(subst ., ,$(KVER))).$(word 2,$(subst ., ,$(KVER)))
+KSRC_TAR := $(wildcard $(KROOT)/usr/src/linux-source-$(KSERIES).tar.xz)
+KSRC_LINT := $(BUILD)/linux-source-$(KVER)
 lint: $(LSRC_STAMP)
 	$(LSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f kmod/*.c kmod/*.h uapi/linux/bpfpoke.h
+	@if [ -n "$(KROOT)" ] && [ -n "$(KSRC_TAR)" ]; then \
+		if [ ! -x $(KSRC_LINT)/scripts/checkpatch.pl ]; then \
+			mkdir -p $(KSRC_LINT) && tar -xJf $(KSRC_TAR) -C $(KSRC_LINT) --strip-components=1 \
+				$(addprefix $(notdir $(KSRC_TAR:.tar.xz=))/,scripts/checkpatch.pl \
+				scripts/spelling.txt scripts/const_structs.checkpatch) || exit 1; \
+		fi; \
+		echo "checkpatch of $(notdir $(KSRC_TAR:.tar.xz=))"; \
+		$(KSRC_LINT)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
+			-f kmod/*.c kmod/*.h uapi/linux/bpfpoke.h || exit 1; \
+	fi
 	scripts/kbuild.sh $(KVER) $(if $(KROOT),-o $(KO)) C=2 CF="-Wsparse-error" modules
+	@if [ -n "$(KROOT)" ] && ! scripts/trixie-root.sh --run sh -c \
+		'printf "static inline int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n" > /tmp/tu.c && sparse -m64 /tmp/tu.c 2>&1 | grep -q error; test $$? = 1'; then \
+		echo "lint: sparse NOT run on $(KVER): the Debian 13 root's sparse ($$(scripts/trixie-root.sh --run sparse --version)) cannot parse __typeof_unqual__, which $(KVER)'s headers use (the kernel's own checker-valid.sh test)"; \
+	fi
 
 # The main job on the built-in demo: boots L1 (Debian's kernel under QEMU
-# TCG, kvm-amd and bpfpoke.ko loaded), where QEMU-KVM runs a Debian guest
-# (KASLR on) with guest/demo's BPF target loaded by bpfpoke-demo; the agent
-# writes .bss crash=1 and a .data batch through the module, signals the
-# guest on its named port, and the demo prints what the guest saw (its
-# skeleton view, a BPF program run, bpftool) and the time of each stage.
+# TCG, kvm-amd and bpfpoke.ko loaded), where QEMU-KVM runs Debian guests
+# (KASLR on).  Act 1: the guest's scheduler is scx_qmap from the kernel's
+# own tools/sched_ext; the agent reads its counters from its arena and
+# writes qa.test_error_cnt=1 through the module, and the guest shows the
+# scheduler exiting with its own error.  Act 2: guest/demo's BPF target,
+# loaded by bpfpoke-demo; the agent writes .bss crash=1 and a .data batch,
+# signals the guest on its named port, and the demo prints what the guest
+# saw (its skeleton view, a BPF program run, bpftool) and the time of each
+# stage.
 # `make demo-mem-file` does the module-free variant (a TCG guest with its
 # RAM in a shared file, read and written with --mem-file).
+# Its first act needs sched_ext: it boots KVER_LATEST unless KVER is given.
 demo: deps
-	@$(SUBMAKE) all
-	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "" demo
+	@$(SUBMAKE) all module-latest
+	@if [ "$(origin KVER)" = "command line" ] || [ "$(origin KVER)" = environment ]; then \
+		selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "" demo; \
+	else \
+		selftests/check.sh "$(BUILD)" "$(KVER_LATEST)" "$(LATEST_KO)" "" demo; \
+	fi
 
 demo-mem-file: deps
 	@$(SUBMAKE) all
 	@BPFPOKE_BUILD=$(BUILD) KVER=$(KVER) BPFPOKE_GUEST_VARIANTS=kaslr \
 		selftests/guest/run_mapping_test.sh
 
+# The L1 benchmarks run on KVER and KVER_LATEST, then side by side.
 bench: deps
-	@$(SUBMAKE) all
-	@selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)" bench
+	@$(SUBMAKE) all $(if $(KVER_LATEST),module-latest)
+	@BPFPOKE_ALSO_KVER=$(KVER_LATEST) BPFPOKE_ALSO_MODULE=$(LATEST_KO) \
+		selftests/check.sh "$(BUILD)" "$(KVER)" "$(KO)" "$(T)" bench
 
 FUZZ_TIME ?= 60
 fuzz: deps
@@ -201,6 +254,7 @@ dkms-install:
 		{ echo "dkms is not installed: apt-get install dkms" >&2; exit 1; }
 	@test -n "$(DKMS_VERSION)" -a -n "$(KVER)" || \
 		{ echo "no PACKAGE_VERSION in dkms.conf, or no KVER" >&2; exit 1; }
+	@test -z "$(KROOT)" || { echo "$(KVER) is in the Debian 13 root ($(KROOT)), not installed on this machine: DKMS installs for this machine's kernels (on a machine running $(KVER), make dkms-install KVER=$(KVER))" >&2; exit 1; }
 	@if $(DKMS_RUN) status $(DKMS_MOD) | grep -q .; then \
 		echo "dkms: removing the registered bpfpoke/$(DKMS_VERSION) first"; \
 		$(DKMS_RUN) remove $(DKMS_MOD) --all; \

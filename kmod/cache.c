@@ -44,6 +44,7 @@
 #include <uapi/linux/magic.h>
 
 #include "bpfpoke.h"
+#include "compat.h"
 
 /*
  * At most this many windows per open file: 1 GiB of guest memory mirrored
@@ -164,7 +165,7 @@ static struct bpfpoke_window *bpfpoke_window_get(struct bpfpoke_cache *cache,
 	if (cache->nr_windows >= BPFPOKE_CACHE_MAX_WINDOWS)
 		bpfpoke_cache_evict(cache);
 
-	win = kzalloc(sizeof(*win), GFP_KERNEL_ACCOUNT);
+	win = kzalloc_obj(*win, GFP_KERNEL_ACCOUNT);
 	if (!win)
 		return NULL;
 	win->pfns = kcalloc(BPFPOKE_WINDOW_PAGES, sizeof(*win->pfns),

@@ -30,6 +30,14 @@
 	(KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0) >= \
 	 KERNEL_VERSION(major, minor, 0))
 
+/*
+ * 7.0 added the typed allocators (kzalloc_obj() and friends), which its
+ * checkpatch asks for; before, the same allocation is kzalloc(sizeof()).
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
+#endif
+
 /* 6.10 added fd_file(); 6.12 then made struct fd a tagged word. */
 #ifndef fd_file
 #define fd_file(f)	((f).file)

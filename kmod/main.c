@@ -19,6 +19,7 @@
 #include <uapi/linux/bpfpoke.h>
 
 #include "bpfpoke.h"
+#include "compat.h"
 
 /* Features this build implements; grows as the ABI's commands land. */
 #define BPFPOKE_FEATURES	(BPFPOKE_FEATURE_ATTACH |		\
@@ -40,7 +41,7 @@ static int bpfpoke_open(struct inode *inode, struct file *file)
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
-	bf = kzalloc(sizeof(*bf), GFP_KERNEL_ACCOUNT);
+	bf = kzalloc_obj(*bf, GFP_KERNEL_ACCOUNT);
 	if (!bf)
 		return -ENOMEM;
 	mutex_init(&bf->lock);

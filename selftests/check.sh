@@ -76,11 +76,16 @@ l1_run() {
 	# built from that kernel's own tools/sched_ext.
 	for t in "$@"; do
 		case "$t" in
-		*/e2e_scx_test.sh)
+		*/e2e_scx_test.sh | */e2e/demo.sh)
 			rc=0
 			"$here/e2e/scx-build.sh" "$kver" "$build/scx/$kver/scx_qmap" || rc=$?
 			if [ "$rc" = 4 ]; then
-				echo "# $kver has no sched_ext: $(basename "$t") runs on the kernels that do"
+				case "$t" in
+				*/e2e_scx_test.sh)
+					echo "# $kver has no sched_ext: $(basename "$t") runs on the kernels that do"
+					continue ;;
+				esac
+				tests="$tests $t"
 				continue
 			fi
 			[ "$rc" = 0 ] || return 1
@@ -138,6 +143,27 @@ l1_runs=0
 : > "$out/results.txt"
 if [ -n "$vm_tests" ]; then
 	l1_run "$kver" "$module" "$out" $vm_tests
+fi
+
+# bench: the L1 benchmarks on the second kernel too, then both side by side.
+if [ "$mode" = bench ] && [ -n "${BPFPOKE_ALSO_KVER:-}" ] &&
+   [ "$BPFPOKE_ALSO_KVER" != "$kver" ] && [ -n "$vm_tests" ]; then
+	also=$out/$BPFPOKE_ALSO_KVER
+	l1_run "$BPFPOKE_ALSO_KVER" "$BPFPOKE_ALSO_MODULE" "$also" $vm_tests
+	for r in "$out/results.txt" "$also/results.txt"; do
+		echo
+		echo "== L1 $(awk '/^BPFPOKE-L1 booted/ { print $3; exit }' "$r")"
+		awk '/^BPFPOKE-BEGIN/ { on = 1; next }
+		     /^BPFPOKE-END/ { on = 0; if ($3 != 0) print "bench " $2 " failed: exit " $3; next }
+		     on { print }' "$r"
+	done
+	echo
+	awk -v k1="$kver" -v k2="$BPFPOKE_ALSO_KVER" \
+		-f "$here/bench/side-by-side.awk" "$out/results.txt" "$also/results.txt"
+	for r in "$out/results.txt" "$also/results.txt"; do
+		awk '/^BPFPOKE-END/ && $3 != 0 { bad = 1 } END { exit bad }' "$r" || host_bench_bad=1
+	done
+	exit $host_bench_bad
 fi
 
 # A second kernel (BPFPOKE_ALSO_KVER, with its module BPFPOKE_ALSO_MODULE):

@@ -618,7 +618,7 @@ TEST_F(field, hash_map_refused)
 	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_resolve(&mv, "in.z", &f));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	warned(_metadata, NULL,
-	       "map 'hvals' is a hash map (type 1): only array maps are written by value offset");
+	       "map 'hvals' is a hash map (type 1): only array maps and arenas' globals are written by value offset");
 	/* It has the field: the choice among maps is the caller's. */
 	EXPECT_EQ(1, bpfpoke_field_exists(&mv, "in.z"));
 }
@@ -647,7 +647,26 @@ TEST_F(field, percpu_array_refused)
 	field_init(&f);
 	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_resolve(&self->bss, "crash", &f));
 	warned(_metadata, NULL,
-	       "the map is a percpu_array map (type 6): only array maps are written by value offset");
+	       "the map is a percpu_array map (type 6): only array maps and arenas' globals are written by value offset");
+}
+
+/*
+ * An arena's globals (libbpf's .addr_space.1) stand in for its value:
+ * key size 0, the DATASEC its program's BTF has (here .bss's, as the
+ * agent passes the arena's).  BPF_MAP_TYPE_ARENA is 33 in the uapi.
+ */
+TEST_F(field, arena_globals_resolved)
+{
+	struct bpfpoke_field f, g;
+
+	field_init(&g);
+	ASSERT_EQ(0, bpfpoke_field_resolve(&self->bss, "crash", &g));
+	self->bss.map_type = 33;
+	self->bss.key_size = 0;
+	field_init(&f);
+	ASSERT_EQ(0, bpfpoke_field_resolve(&self->bss, "crash", &f));
+	EXPECT_EQ(g.offset, f.offset);
+	EXPECT_EQ(g.size, f.size);
 }
 
 TEST_F(field, no_btf)

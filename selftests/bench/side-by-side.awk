@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# awk -v k1=KVER1 -v k2=KVER2 -f side-by-side.awk BENCH1.txt BENCH2.txt
+#
+# The L1 benchmark figures of two kernels in one table: each row of
+# access_bench's table (ns per write, and process_vm_writev and
+# /proc/PID/mem as ratios to BPFPOKE_ACCESS in the same run) and of
+# write_bench's (ms, and ratio to the signal alone in the same run).
+function keep(key, val) {
+	if (!(key in seen)) {
+		seen[key] = 1
+		order[++n] = key
+	}
+	v[FILENAME == ARGV[1] ? 1 : 2, key] = val
+}
+/^BPFPOKE-BEGIN/ { bench = $2; next }
+bench ~ /access_bench/ && $1 ~ /^[0-9]+$/ && NF == 6 {
+	keep("ACCESS ns/write, batch " $1, $2)
+	keep("  process_vm_writev / ACCESS, batch " $1, $5)
+	keep("  /proc/PID/mem / ACCESS, batch " $1, $6)
+	next
+}
+bench ~ /access_bench/ && $1 == "cold" {
+	keep("ACCESS ns/page, a fresh file's first batch", $2)
+	next
+}
+bench ~ /write_bench/ && NF >= 3 && $(NF) ~ /^[0-9.]+$/ && $(NF - 1) ~ /^[0-9.]+$/ {
+	label = substr($0, 1, 44)
+	sub(/ +$/, "", label)
+	keep(label " (ms)", $(NF - 1))
+	keep(label " (x signal)", $NF)
+	next
+}
+END {
+	if (!n)
+		exit
+	printf "%-52s %18s %18s\n", "L1 benchmarks side by side", k1, k2
+	for (i = 1; i <= n; i++)
+		printf "%-52s %18s %18s\n", order[i], \
+			((1, order[i]) in v) ? v[1, order[i]] : "-", \
+			((2, order[i]) in v) ? v[2, order[i]] : "-"
+}
