@@ -14,6 +14,7 @@ function keep(key, val) {
 	v[FILENAME == ARGV[1] ? 1 : 2, key] = val
 }
 /^BPFPOKE-BEGIN/ { bench = $2; next }
+/^BPFPOKE-END/ { bench = ""; next }
 bench ~ /access_bench/ && $1 ~ /^[0-9]+$/ && NF == 6 {
 	keep("ACCESS ns/write, batch " $1, $2)
 	keep("  process_vm_writev / ACCESS, batch " $1, $5)
