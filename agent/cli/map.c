@@ -287,7 +287,7 @@ static void dump_bytes(const char *name, const unsigned char *p, size_t n)
 		printf("%s%02x", i && !(i % 16) ? "\n    " : " ", p[i]);
 }
 
-/* The raw values of an array map, one key after the other. */
+/* The raw values of an array map, one key after the other; an arena's globals. */
 static int do_dump(int argc, char **argv)
 {
 	const struct bpfpoke_map_info *m = NULL;
@@ -309,7 +309,8 @@ static int do_dump(int argc, char **argv)
 		return p_err(EXIT_FAIL, "out of memory");
 	if (json_output)
 		json_start_array(json);
-	for (key = 0; key < m->max_entries; key++) {
+	/* An arena's globals are its one value (max_entries counts pages). */
+	for (key = 0; key < (m->arena_globals ? 1 : m->max_entries); key++) {
 		if (m->value_size &&
 		    bpfpoke_map_value_read(s, m, key, 0, val, m->value_size)) {
 			err = p_err(EXIT_FAIL, "map %u key %u: cannot read the value: %s",

@@ -1220,6 +1220,7 @@ struct bpfpoke_signal_opts {
 	bool compat;
 	size_t :0;
 };
+#define bpfpoke_signal_opts__last_field compat
 
 struct bpfpoke_signaller;
 

@@ -33,9 +33,6 @@
 /* Typedefs, qualifiers, pointers and arrays in one type name. */
 #define NAME_MAX_CHAIN		32
 
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
-
 struct walk {
 	const struct btf *btf;
 	const char *path;

@@ -930,18 +930,12 @@ bad:
 static int opts_get(const struct bpfpoke_freezer_opts *opts,
 		    struct bpfpoke_freezer_opts *out)
 {
-	const char *p;
-
 	memset(out, 0, sizeof(*out));
-	if (!opts)
-		return 0;
-	if (opts->sz < sizeof(size_t))
+	if (!OPTS_VALID(opts, bpfpoke_freezer_opts))
 		return -EINVAL;
-	for (p = (const char *)opts + sizeof(*out);
-	     p < (const char *)opts + opts->sz; p++)
-		if (*p)
-			return -EINVAL;
-	memcpy(out, opts, opts->sz < sizeof(*out) ? opts->sz : sizeof(*out));
+	out->sz = sizeof(*out);
+	out->timeout_ms = OPTS_GET(opts, timeout_ms, 0);
+	out->flags = OPTS_GET(opts, flags, 0);
 	if (out->flags & ~BPFPOKE_FREEZER_THAW_ON_SIGNAL)
 		return -EINVAL;
 	return 0;

@@ -636,7 +636,9 @@ static int value_access(struct bpfpoke_session *s,
 		return -EINVAL;
 	if (!map->value_kva)
 		return -EOPNOTSUPP;
-	if (index >= map->max_entries || off > map->value_size ||
+	/* An arena's globals are one value; max_entries counts its pages. */
+	if (index >= (map->arena_globals ? 1 : map->max_entries) ||
+	    off > map->value_size ||
 	    len > map->value_size - off)
 		return -ERANGE;
 	kva = map->value_kva + (__u64)index * map->elem_size + off;

@@ -23,20 +23,22 @@ __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* The opts struct's known fields, with the bytes past them checked. */
+/* The caller's options, the fields an older caller lacks as zero. */
 static int opts_get(const struct bpfpoke_session_opts *in,
 		    struct bpfpoke_session_opts *out)
 {
-	size_t sz, i;
-
-	if (!in || in->sz < sizeof(size_t))
+	if (!in || !OPTS_VALID(in, bpfpoke_session_opts))
 		return -EINVAL;
-	sz = in->sz;
-	for (i = sizeof(*out); i < sz; i++)
-		if (((const char *)in)[i])
-			return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	memcpy(out, in, sz < sizeof(*out) ? sz : sizeof(*out));
+	out->sz = sizeof(*out);
+	out->vmlinux = OPTS_GET(in, vmlinux, NULL);
+	out->btf = OPTS_GET(in, btf, NULL);
+	out->symbols = OPTS_GET(in, symbols, NULL);
+	out->vm_pid = OPTS_GET(in, vm_pid, 0);
+	out->mem_file = OPTS_GET(in, mem_file, NULL);
+	out->mem_file_below_4g = OPTS_GET(in, mem_file_below_4g, 0);
+	out->mem_file_max_below_4g = OPTS_GET(in, mem_file_max_below_4g, 0);
+	out->flags = OPTS_GET(in, flags, 0);
 	return 0;
 }
 

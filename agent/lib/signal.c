@@ -81,18 +81,7 @@ static int open_file(const char *path)
 
 static int check_opts(const struct bpfpoke_signal_opts *opts)
 {
-	const char *p = (const char *)opts;
-	size_t i;
-
-	if (!opts || opts->sz == sizeof(*opts))
-		return 0;
-	if (opts->sz < sizeof(size_t))
-		return -EINVAL;
-	/* Newer callers' extra fields must be zero. */
-	for (i = sizeof(*opts); i < opts->sz; i++)
-		if (p[i])
-			return -E2BIG;
-	return 0;
+	return OPTS_VALID(opts, bpfpoke_signal_opts) ? 0 : -EINVAL;
 }
 
 struct bpfpoke_signaller *
@@ -111,15 +100,10 @@ bpfpoke_signaller_from_fd(int fd, const struct bpfpoke_signal_opts *opts)
 		return NULL;
 	}
 	s->fd = fd;
-	s->timeout_ms = DEFAULT_TIMEOUT_MS;
-	s->resend_ms = DEFAULT_RESEND_MS;
-	if (opts) {
-		if (opts->timeout_ms)
-			s->timeout_ms = opts->timeout_ms;
-		if (opts->resend_ms)
-			s->resend_ms = opts->resend_ms;
-		s->compat = opts->compat;
-	}
+	/* 0 means the default, for a field given as for one not given. */
+	s->timeout_ms = OPTS_GET(opts, timeout_ms, 0) ? : DEFAULT_TIMEOUT_MS;
+	s->resend_ms = OPTS_GET(opts, resend_ms, 0) ? : DEFAULT_RESEND_MS;
+	s->compat = OPTS_GET(opts, compat, false);
 	bpfpoke_signal_parser_init(&s->parser, false);
 	return s;
 }

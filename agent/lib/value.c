@@ -13,9 +13,6 @@
 
 #include "internal.h"
 
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
-
 /* Enumerators named in an "is not an enumerator" message. */
 #define ENUM_LIST_MAX	8
 

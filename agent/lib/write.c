@@ -14,11 +14,6 @@
 #include "kmodel.h"
 #include "mem.h"
 
-#ifndef offsetofend
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
-#endif
-
 void bpfpoke_map_value_init(struct bpfpoke_map_value *mv,
 			    const struct bpfpoke_map_info *map,
 			    const struct btf *btf)
@@ -401,19 +396,11 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 
 	if (!s || !items || !out || !nr || nr > BPFPOKE_WRITE_MAX)
 		return bpfpoke_err(-EINVAL);
-	if (opts) {
-		const char *p;
-
-		if (opts->sz < offsetofend(struct bpfpoke_write_opts, flags))
-			return bpfpoke_err(-EINVAL);
-		for (p = (const char *)opts + sizeof(*opts);
-		     p < (const char *)opts + opts->sz; p++)
-			if (*p)
-				return bpfpoke_err(-EINVAL);
-		flags = opts->flags;
-		if (flags & ~BPFPOKE_WRITE_FORCE)
-			return bpfpoke_err(-EINVAL);
-	}
+	if (!OPTS_VALID(opts, bpfpoke_write_opts))
+		return bpfpoke_err(-EINVAL);
+	flags = OPTS_GET(opts, flags, 0);
+	if (flags & ~BPFPOKE_WRITE_FORCE)
+		return bpfpoke_err(-EINVAL);
 	if (!s->km.loaded)
 		return bpfpoke_err(-EINVAL);
 	if (!s->mem->writable) {

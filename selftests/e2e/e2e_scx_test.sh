@@ -27,7 +27,7 @@ if [ ! -r /l2/scx.cpio.gz ]; then
 	echo "1..0 # SKIP this kernel has no sched_ext (no scx_qmap guest was built)"
 	exit 4
 fi
-echo "1..11"
+echo "1..12"
 
 l2_initrd=/l2/scx.cpio.gz
 boot_l2 scx "" 512 ""
@@ -69,6 +69,12 @@ echo "# guest's stats before: enq=$g1; bpfpoke: $v1, 2 s later $v2"
 [ -n "$v1" ] && [ -n "$v2" ] && [ -n "$g1" ] && [ "$g1" -le "$v1" ] &&
 	[ "$v1" -lt "$v2" ]
 ok $? "read .arena qa.nr_enqueued grows and is at least the scheduler's earlier count"
+
+# The arena's dump is its globals, one value of the DATASEC's size (not
+# one per page of the arena).
+poke -j map dump name arena > /dev/null
+[ $rc = 0 ] && [ "$(grep -o '"key"' /tmp/poke.out | wc -l)" = 1 ]
+ok $? "map dump name arena gives one value: the arena's globals"
 
 # A .rodata tunable: the verifier has folded it into the programs.
 poke write .rodata slice_ns=1000000 --signal unix:$sock

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -486,6 +487,57 @@ TEST_F(port, compat_byte_refused)
 }
 
 /* QEMU's -chardev socket,server=on: the host agent connects as a client. */
+/*
+ * An older caller's opts: only its first @sz bytes are read.  Everything
+ * past sz is 0xff here (compat would read as true, timeouts as huge): the
+ * signaller must still send a frame, which the closed peer refuses.
+ */
+TEST(opts_older_caller)
+{
+	struct bpfpoke_signal_opts o;
+	struct bpfpoke_signaller *s;
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	memset(&o, 0xff, sizeof(o));
+	o.sz = sizeof(size_t);
+	s = bpfpoke_signaller_from_fd(sv[0], &o);
+	ASSERT_NE(NULL, s);
+	close(sv[1]);
+	signal(SIGPIPE, SIG_IGN);
+	EXPECT_EQ(-EPIPE, bpfpoke_signaller_send(s, true, -EIO, NULL));
+	bpfpoke_signaller_close(s);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/* A newer caller's opts: unknown bytes must be zero (EINVAL, as elsewhere). */
+TEST(opts_newer_caller)
+{
+	struct {
+		struct bpfpoke_signal_opts o;
+		char extra[8];
+	} big;
+	struct bpfpoke_signaller *s;
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	memset(&big, 0, sizeof(big));
+	big.o.sz = sizeof(big);
+	s = bpfpoke_signaller_from_fd(sv[0], &big.o);
+	ASSERT_NE(NULL, s);
+	bpfpoke_signaller_close(s);
+	big.extra[5] = 1;
+	errno = 0;
+	EXPECT_EQ(NULL, bpfpoke_signaller_from_fd(sv[1], &big.o));
+	EXPECT_EQ(EINVAL, errno);
+	big.o.sz = 4;
+	big.extra[5] = 0;
+	errno = 0;
+	EXPECT_EQ(NULL, bpfpoke_signaller_from_fd(sv[1], &big.o));
+	EXPECT_EQ(EINVAL, errno);
+	close(sv[1]);
+}
+
 TEST(unix_socket)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
