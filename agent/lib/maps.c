@@ -441,8 +441,17 @@ int maps_walk(struct bpfpoke_session *s)
 				if (w.maps[i].type == l->map_type_arena)
 					arena_globals(&pw, &w.maps[i]);
 		free(pw.arenas);
-		if (err)
+		/*
+		 * A bad prog_idr costs the arenas their globals, not the map
+		 * list; memory that cannot be read at all fails the walk.
+		 */
+		if (err == -ESRCH || err == -EINTR || err == -ENOMEM ||
+		    err == -ENOTCONN || err == -EIO)
 			goto out;
+		if (err)
+			pr_warn("prog_idr: %s: arenas' globals not found\n",
+				strerror(-err));
+		err = 0;
 	}
 	if (w.nr_maps)
 		qsort(w.maps, w.nr_maps, sizeof(*w.maps), map_cmp);

@@ -37,6 +37,7 @@
 #define SY_OFF_BANNER		0x100000ULL
 #define SY_OFF_TOP_PGT		0x200000ULL
 #define SY_OFF_MAP_IDR		0x300000ULL
+#define SY_OFF_PROG_IDR		0x300080ULL
 #define SY_OFF_VARS		0x300100ULL
 #define SY_OFF_END		0x400000ULL
 
@@ -75,6 +76,21 @@
 #define SY_TYPE_HASH		1
 #define SY_TYPE_ARRAY		2
 #define SY_TYPE_FUTURE		99	/* unknown to libbpf: named from BTF */
+#define SY_TYPE_ARENA		33
+/* Arena globals (synth_add_arena()): struct layouts of our own. */
+#define SY_PROG_AUX		32	/* in struct bpf_prog (size 64) */
+#define SY_PROG_SIZE		64
+#define SY_AUX_BTF		16	/* in struct bpf_prog_aux (size 96) */
+#define SY_AUX_ARENA		40
+#define SY_AUX_SIZE		96
+#define SY_ARENA_USER_START	SY_MAP_SIZE	/* in struct bpf_arena */
+#define SY_ARENA_USER_END	(SY_MAP_SIZE + 8)
+#define SY_ARENA_KERN_VM	(SY_MAP_SIZE + 16)
+#define SY_ARENA_SIZE		(SY_MAP_SIZE + 64)
+#define SY_VM_ADDR		8	/* in struct vm_struct (size 48) */
+#define SY_VM_SIZE		48
+#define SY_ARENA_PAGES		4	/* max_entries */
+#define SY_ARENA_USER		0x7f1200000000ULL	/* low 32 bits 0 */
 
 #define SY_PTE_FLAGS		0x63ULL	/* present, rw, accessed, dirty */
 #define SY_PTE_PSE		0x80ULL
@@ -97,6 +113,8 @@ struct synth {
 	__u64 btf_raw_gpa;
 	__u32 btf_raw_size;
 	__u64 pmd_vmalloc;		/* gpa of the vmalloc PMD table */
+	/* synth_add_arena(): map 4 "arena", its program, its globals. */
+	__u64 arena_kva, prog_gpa, aux_gpa, vm_gpa, globals_kva;
 	/* Files. */
 	int mem_fd;
 	char mem_path[64], btf_path[128], sym_path[128];
@@ -235,7 +253,7 @@ static inline struct btf *sy_kernel_btf(void)
 {
 	struct btf *b = btf__new_empty();
 	int u8, u32, u64, boolt, chr, vp, xa, node, map, anon, un, arr, t;
-	int slots, name, value, ptrs;
+	int slots, name, value, ptrs, ins;
 
 	if (!b)
 		return NULL;
@@ -278,6 +296,7 @@ static inline struct btf *sy_kernel_btf(void)
 	btf__add_enum_value(b, "BPF_MAP_TYPE_HASH", SY_TYPE_HASH);
 	btf__add_enum_value(b, "BPF_MAP_TYPE_ARRAY", SY_TYPE_ARRAY);
 	btf__add_enum_value(b, "BPF_MAP_TYPE_FUTURE_THING", SY_TYPE_FUTURE);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_ARENA", SY_TYPE_ARENA);
 
 	anon = btf__add_struct(b, NULL, 8);
 	btf__add_field(b, "numa_node", u32, 0, 0);
@@ -314,7 +333,29 @@ static inline struct btf *sy_kernel_btf(void)
 	btf__add_field(b, "data_size", u32, SY_BTF_DATA_SIZE * 8, 0);
 	btf__add_field(b, "id", u32, SY_BTF_ID * 8, 0);
 	btf__add_field(b, "base_btf", vp, SY_BTF_BASE * 8, 0);
-	(void)u64;
+
+	/* What the arena globals need (Linux 6.9+). */
+	t = btf__add_struct(b, "bpf_prog", SY_PROG_SIZE);
+	btf__add_field(b, "len", u32, 0, 0);
+	btf__add_field(b, "aux", vp, SY_PROG_AUX * 8, 0);
+	t = btf__add_struct(b, "bpf_prog_aux", SY_AUX_SIZE);
+	btf__add_field(b, "refcnt", u64, 0, 0);
+	btf__add_field(b, "btf", vp, SY_AUX_BTF * 8, 0);
+	btf__add_field(b, "arena", vp, SY_AUX_ARENA * 8, 0);
+	t = btf__add_struct(b, "bpf_arena", SY_ARENA_SIZE);
+	btf__add_field(b, "map", map, 0, 0);
+	btf__add_field(b, "user_vm_start", u64, SY_ARENA_USER_START * 8, 0);
+	btf__add_field(b, "user_vm_end", u64, SY_ARENA_USER_END * 8, 0);
+	btf__add_field(b, "kern_vm", vp, SY_ARENA_KERN_VM * 8, 0);
+	t = btf__add_struct(b, "vm_struct", SY_VM_SIZE);
+	btf__add_field(b, "next", vp, 0, 0);
+	btf__add_field(b, "addr", vp, SY_VM_ADDR * 8, 0);
+	t = btf__add_int(b, "short int", 2, BTF_INT_SIGNED);
+	ins = btf__add_struct(b, "bpf_insn", 8);
+	btf__add_field(b, "code", u8, 0, 0);
+	btf__add_field(b, "off", t, 16, 0);
+	btf__add_field(b, "imm", u32, 32, 0);
+	(void)ins;
 	return b;
 }
 
@@ -487,6 +528,81 @@ static inline int synth_build(struct synth *sy, int levels)
 	return 0;
 }
 
+/* An arena program's BTF: `.addr_space.1` with `qa_cnt` and `qa_err`. */
+static inline struct btf *sy_arena_btf(void)
+{
+	struct btf *b = btf__new_empty();
+	int u32, cnt, err, ds;
+
+	if (!b)
+		return NULL;
+	u32 = btf__add_int(b, "unsigned int", 4, 0);
+	cnt = btf__add_var(b, "qa_cnt", BTF_VAR_GLOBAL_ALLOCATED, u32);
+	err = btf__add_var(b, "qa_err", BTF_VAR_GLOBAL_ALLOCATED, u32);
+	ds = btf__add_datasec(b, ".addr_space.1", 8);
+	btf__add_datasec_var_info(b, cnt, 0, 4);
+	btf__add_datasec_var_info(b, err, 4, 4);
+	(void)ds;
+	return b;
+}
+
+/*
+ * Map 4 "arena" (BPF_MAP_TYPE_ARENA, SY_ARENA_PAGES pages at user address
+ * SY_ARENA_USER) and program 1, whose aux names the arena and its BTF;
+ * the globals lie where libbpf puts them, in the last page of the arena,
+ * mapped at kern_vm->addr + 32 KiB + (u32)user address, and hold qa_cnt
+ * 0x1234 and qa_err 0.  Call after synth_build().  Returns 0 or -1.
+ */
+static inline int synth_add_arena(struct synth *sy)
+{
+	__u64 raw_gpa, btf_gpa, vm_addr, off;
+	struct btf *pb = sy_arena_btf();
+	const void *raw;
+	__u32 size;
+
+	if (!pb)
+		return -1;
+	raw = btf__raw_data(pb, &size);
+	raw_gpa = sy_heap(sy, size);
+	sy_put(sy, raw_gpa, raw, size);
+	btf__free(pb);
+	btf_gpa = sy_heap(sy, SY_BTF_SIZE);
+	sy_put64(sy, btf_gpa + SY_BTF_DATA, sy_dm(sy, raw_gpa));
+	sy_put32(sy, btf_gpa + SY_BTF_DATA_SIZE, size);
+	sy_put32(sy, btf_gpa + SY_BTF_ID, 21);
+
+	sy->arena_kva = sy_dm(sy, sy_heap(sy, SY_ARENA_SIZE));
+	sy_map_fields(sy, sy->arena_kva, 4, SY_TYPE_ARENA, "arena", 0, 0,
+		      SY_ARENA_PAGES, 0x400, false, 0);
+	sy_kput64(sy, sy->arena_kva + SY_ARENA_USER_START, SY_ARENA_USER);
+	sy_kput64(sy, sy->arena_kva + SY_ARENA_USER_END,
+		  SY_ARENA_USER + SY_ARENA_PAGES * 4096ULL);
+	/* Its kernel range: 4 GiB + 64 KiB of vmalloc space, one page backed. */
+	vm_addr = sy->vm_next_kva + (1ULL << 32);
+	sy->vm_next_kva = vm_addr + (1ULL << 32) + (64 << 10) + 4096;
+	sy->vm_gpa = sy_heap(sy, SY_VM_SIZE);
+	sy_put64(sy, sy->vm_gpa + SY_VM_ADDR, vm_addr);
+	sy_kput64(sy, sy->arena_kva + SY_ARENA_KERN_VM, sy_dm(sy, sy->vm_gpa));
+	off = (SY_ARENA_PAGES - 1) * 4096ULL;
+	sy->globals_kva = vm_addr + (32 << 10) + (__u32)(SY_ARENA_USER + off);
+	sy_map(sy, sy->globals_kva, sy->vm_next_gpa, 1);
+	sy->vm_next_gpa += 4096;
+	sy_kput32(sy, sy->globals_kva, 0x1234);
+	sy_kput32(sy, sy->globals_kva + 4, 0);
+
+	sy->aux_gpa = sy_heap(sy, SY_AUX_SIZE);
+	sy_put64(sy, sy->aux_gpa + SY_AUX_BTF, sy_dm(sy, btf_gpa));
+	sy_put64(sy, sy->aux_gpa + SY_AUX_ARENA, sy->arena_kva);
+	sy->prog_gpa = sy_heap(sy, SY_PROG_SIZE);
+	sy_put64(sy, sy->prog_gpa + SY_PROG_AUX, sy_dm(sy, sy->aux_gpa));
+	/* prog_idr holds one program, at index 0: in the head itself. */
+	sy_put64(sy, SY_TEXT_GPA + SY_OFF_PROG_IDR + SY_IDR_RT + SY_XA_HEAD,
+		 sy_dm(sy, sy->prog_gpa));
+	/* map_idr: id 4 in leaf 0. */
+	sy_put64(sy, sy->leaf0 + SY_NODE_SLOTS + 4 * 8, sy->arena_kva);
+	return 0;
+}
+
 static inline int sy_write_file(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "w");
@@ -515,6 +631,7 @@ static inline int sy_symbols(struct synth *sy, const char *path, bool l5sym)
 		     "%016llx D linux_banner\n"
 		     "%016llx D init_top_pgt\n"
 		     "%016llx d map_idr\n"
+		     "%016llx d prog_idr\n"
 		     "%016llx D page_offset_base\n"
 		     "%016llx D vmalloc_base\n"
 		     "%016llx D vmemmap_base\n"
@@ -524,6 +641,7 @@ static inline int sy_symbols(struct synth *sy, const char *path, bool l5sym)
 		     "ffffffffc0552024 r map_idr\t[some_module]\n",
 		     SY_TEXT_KVA, SY_TEXT_KVA, SY_TEXT_KVA + SY_OFF_BANNER,
 		     SY_TEXT_KVA + SY_OFF_TOP_PGT, SY_TEXT_KVA + SY_OFF_MAP_IDR,
+		     SY_TEXT_KVA + SY_OFF_PROG_IDR,
 		     SY_TEXT_KVA + SY_OFF_VARS, SY_TEXT_KVA + SY_OFF_VARS + 8,
 		     SY_TEXT_KVA + SY_OFF_VARS + 16, SY_TEXT_KVA + SY_OFF_VARS + 24,
 		     l5, SY_TEXT_KVA + SY_OFF_END);

@@ -453,6 +453,91 @@ TEST_F(guest, split_btf_on_vmlinux)
 
 /* Hostile guests: each breaks one thing, and must fail, not crash. */
 
+/* An arena's globals: found through prog_idr, read and written. */
+TEST_F(guest, arena_globals)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	__u32 v = 0, one = 1;
+	size_t nr;
+
+	ASSERT_EQ(0, synth_add_arena(&self->sy));
+	OPEN(BPFPOKE_SESSION_WRITABLE);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr)) TH_LOG("%s", warnings);
+	EXPECT_EQ(5, nr);
+	m = find(maps, nr, 4);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(SY_TYPE_ARENA, m->type);
+	EXPECT_TRUE(m->arena_globals);
+	EXPECT_EQ(8, m->value_size);
+	EXPECT_EQ(21, m->btf_id);
+	EXPECT_EQ(self->sy.globals_kva, m->value_kva);
+	EXPECT_EQ(0, bpfpoke_map_value_read(self->s, m, 0, 0, &v, 4));
+	EXPECT_EQ(0x1234, v);
+	EXPECT_EQ(0, bpfpoke_map_value_write(self->s, m, 0, 4, &one, 4));
+	v = 0;
+	EXPECT_EQ(0, bpfpoke_map_value_read(self->s, m, 0, 4, &v, 4));
+	EXPECT_EQ(1, v);
+	/* One value: max_entries counts the arena's pages. */
+	EXPECT_EQ(-ERANGE, bpfpoke_map_value_read(self->s, m, 1, 0, &v, 4));
+	EXPECT_EQ(-ERANGE, bpfpoke_map_value_read(self->s, m, 0, 6, &v, 4));
+}
+
+/* Hostile prog_idr and arenas: no globals, the maps still listed. */
+TEST_F(guest, arena_hostile)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	__u64 head = SY_TEXT_GPA + SY_OFF_PROG_IDR + SY_IDR_RT + SY_XA_HEAD;
+	size_t nr;
+	__u64 node;
+	int round;
+
+	for (round = 0; round < 5; round++) {
+		bpfpoke_session_close(self->s);
+		self->s = NULL;
+		synth_free(&self->sy);
+		ASSERT_EQ(0, synth_build(&self->sy, variant->levels));
+		ASSERT_EQ(0, synth_add_arena(&self->sy));
+		switch (round) {
+		case 0:	/* prog_idr: a node that lists itself */
+			node = sy_heap(&self->sy, SY_NODE_SIZE);
+			self->sy.ram[node + SY_NODE_SHIFT] = 6;
+			sy_put64(&self->sy, node + SY_NODE_SLOTS,
+				 sy_node_entry(&self->sy, node));
+			sy_put64(&self->sy, head, sy_node_entry(&self->sy, node));
+			break;
+		case 1:	/* the program's aux is not a kernel pointer */
+			sy_put64(&self->sy, self->sy.prog_gpa + SY_PROG_AUX, 0x1000);
+			break;
+		case 2:	/* kern_vm->addr is not a kernel address */
+			sy_put64(&self->sy, self->sy.vm_gpa + SY_VM_ADDR, 0x7f0000000000ULL);
+			break;
+		case 3:	/* no page where the globals should be, at either end */
+			sy_kput64(&self->sy, self->sy.arena_kva + SY_ARENA_USER_START,
+				  SY_ARENA_USER + (1ULL << 20));
+			break;
+		case 4:	/*
+			 * user_vm_start's low half puts them across 4 GiB, where
+			 * the kernel's mapping wraps: refused even with the
+			 * page there mapped.
+			 */
+			sy_kput64(&self->sy, self->sy.arena_kva + SY_ARENA_USER_START,
+				  SY_ARENA_USER - (SY_ARENA_PAGES - 1) * 4096ULL - 4);
+			node = sy_get64(&self->sy, self->sy.vm_gpa + SY_VM_ADDR) +
+			       (32 << 10) + 0xfffff000ULL;
+			sy_map(&self->sy, node, self->sy.vm_next_gpa, 1);
+			break;
+		}
+		OPEN(0);
+		ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr))
+			TH_LOG("round %d: %s", round, warnings);
+		EXPECT_EQ(5, nr);
+		m = find(maps, nr, 4);
+		ASSERT_NE(NULL, m);
+		EXPECT_FALSE(m->arena_globals) TH_LOG("round %d", round);
+		EXPECT_EQ(0, m->value_kva) TH_LOG("round %d", round);
+	}
+}
+
 TEST_F(guest, xarray_self_cycle)
 {
 	const struct bpfpoke_map_info *maps;
