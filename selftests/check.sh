@@ -27,28 +27,27 @@ pick() {
 	done
 }
 
-# Host tests (ASan/UBSan builds), framed like the L1 ones.
+# host_test TEST NAME KVER: one host test, framed like the L1 ones.
+host_test() {
+	local rc=0
+
+	echo "BPFPOKE-BEGIN $2"
+	BPFPOKE_BUILD=$build KVER=$3 timeout -s KILL 300 "$1" < /dev/null || rc=$?
+	printf '\nBPFPOKE-END %s %s\n' "$2" "$rc"
+}
+
+# Host tests (ASan/UBSan builds).
 if [ -z "$mode" ]; then
 	# guest/run_*_test.sh boot guests under QEMU TCG (no KVM needed).
 	for t in $(pick "$build"/host-tests/* "$here"/host/*.sh \
 			"$here"/guest/run_*_test.sh); do
-		name=$(basename "$t")
-		echo "BPFPOKE-BEGIN $name"
-		rc=0
-		BPFPOKE_BUILD=$build KVER=$kver \
-			timeout -s KILL 300 "$t" < /dev/null || rc=$?
-		printf '\nBPFPOKE-END %s %s\n' "$name" "$rc"
+		host_test "$t" "$(basename "$t")" "$kver"
 	done > "$out/host.txt" 2>&1
 	# The guest model against the second kernel's guests too (KASLR,
 	# nokaslr, no5lvl; bpftool inside the guest is the judge).
 	if [ -n "${BPFPOKE_ALSO_KVER:-}" ] && [ "$BPFPOKE_ALSO_KVER" != "$kver" ]; then
 		for t in $(pick "$here"/guest/run_*_test.sh); do
-			name=$(basename "$t")@$BPFPOKE_ALSO_KVER
-			echo "BPFPOKE-BEGIN $name"
-			rc=0
-			BPFPOKE_BUILD=$build KVER=$BPFPOKE_ALSO_KVER \
-				timeout -s KILL 300 "$t" < /dev/null || rc=$?
-			printf '\nBPFPOKE-END %s %s\n' "$name" "$rc"
+			host_test "$t" "$(basename "$t")@$BPFPOKE_ALSO_KVER" "$BPFPOKE_ALSO_KVER"
 		done >> "$out/host.txt" 2>&1
 	fi
 fi

@@ -302,7 +302,7 @@ static int do_dump(int argc, char **argv)
 	if (argc)
 		return p_err(EXIT_USAGE, "unexpected '%s'", argv[0]);
 	if (!m->value_kva)
-		return p_err(EXIT_FAIL, "map %u is not an array map: only their values are dumped",
+		return p_err(EXIT_FAIL, "map %u is neither an array map nor an arena with globals: only their values are dumped",
 			     m->id);
 	val = malloc(m->value_size ? m->value_size : 1);
 	if (!val)

@@ -359,22 +359,31 @@ static inline struct btf *sy_kernel_btf(void)
 	return b;
 }
 
-/* A program's BTF: `.bss` with `crash` and `stall`. */
-static inline struct btf *sy_prog_btf(void)
+/*
+ * A program's BTF: DATASEC @sec (type id 4) with two u32 globals, @v0 at 0
+ * and @v1 at 4.
+ */
+static inline struct btf *sy_datasec_btf(const char *sec, const char *v0,
+					 const char *v1)
 {
 	struct btf *b = btf__new_empty();
-	int u32, crash, stall, ds;
+	int u32, a, c;
 
 	if (!b)
 		return NULL;
 	u32 = btf__add_int(b, "unsigned int", 4, 0);
-	crash = btf__add_var(b, "crash", BTF_VAR_GLOBAL_ALLOCATED, u32);
-	stall = btf__add_var(b, "stall", BTF_VAR_GLOBAL_ALLOCATED, u32);
-	ds = btf__add_datasec(b, ".bss", 8);
-	btf__add_datasec_var_info(b, crash, 0, 4);
-	btf__add_datasec_var_info(b, stall, 4, 4);
-	(void)ds;
+	a = btf__add_var(b, v0, BTF_VAR_GLOBAL_ALLOCATED, u32);
+	c = btf__add_var(b, v1, BTF_VAR_GLOBAL_ALLOCATED, u32);
+	btf__add_datasec(b, sec, 8);
+	btf__add_datasec_var_info(b, a, 0, 4);
+	btf__add_datasec_var_info(b, c, 4, 4);
 	return b;
+}
+
+/* Map 1's program BTF: `.bss` with `crash` and `stall`. */
+static inline struct btf *sy_prog_btf(void)
+{
+	return sy_datasec_btf(".bss", "crash", "stall");
 }
 
 static inline void sy_map_fields(struct synth *sy, __u64 kva, __u32 id,
@@ -528,24 +537,6 @@ static inline int synth_build(struct synth *sy, int levels)
 	return 0;
 }
 
-/* An arena program's BTF: `.addr_space.1` with `qa_cnt` and `qa_err`. */
-static inline struct btf *sy_arena_btf(void)
-{
-	struct btf *b = btf__new_empty();
-	int u32, cnt, err, ds;
-
-	if (!b)
-		return NULL;
-	u32 = btf__add_int(b, "unsigned int", 4, 0);
-	cnt = btf__add_var(b, "qa_cnt", BTF_VAR_GLOBAL_ALLOCATED, u32);
-	err = btf__add_var(b, "qa_err", BTF_VAR_GLOBAL_ALLOCATED, u32);
-	ds = btf__add_datasec(b, ".addr_space.1", 8);
-	btf__add_datasec_var_info(b, cnt, 0, 4);
-	btf__add_datasec_var_info(b, err, 4, 4);
-	(void)ds;
-	return b;
-}
-
 /*
  * Map 4 "arena" (BPF_MAP_TYPE_ARENA, SY_ARENA_PAGES pages at user address
  * SY_ARENA_USER) and program 1, whose aux names the arena and its BTF;
@@ -556,7 +547,8 @@ static inline struct btf *sy_arena_btf(void)
 static inline int synth_add_arena(struct synth *sy)
 {
 	__u64 raw_gpa, btf_gpa, vm_addr, off;
-	struct btf *pb = sy_arena_btf();
+	/* The arena program's BTF: its globals `qa_cnt` and `qa_err`. */
+	struct btf *pb = sy_datasec_btf(".addr_space.1", "qa_cnt", "qa_err");
 	const void *raw;
 	__u32 size;
 
