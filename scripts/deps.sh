@@ -24,6 +24,7 @@ gzip			packing initramfs images
 xz-utils		unpacking linux-source
 kmod			modinfo for module dependencies
 libbpf-dev		libbpfpoke: BTF parsing
+libjson-c-dev		libbpfpoke: QMP replies (agent/lib/qmp.c)
 libelf-dev		libbpfpoke: vmlinux ELF symbols
 zlib1g-dev		libelf and libbpf static links
 clang			BPF objects for tests and the demo; libFuzzer targets

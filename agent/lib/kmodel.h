@@ -171,7 +171,6 @@ struct bpfpoke_session {
 	__u64 map_walks_ns;
 };
 
-__u64 now_ns(void);
 int maps_walk(struct bpfpoke_session *s);
 
 #endif /* __BPFPOKE_KMODEL_H */

@@ -414,7 +414,7 @@ int maps_walk(struct bpfpoke_session *s)
 {
 	const struct klayout *l = &s->layout;
 	struct walk w = { .s = s, .what = "map_idr", .leaf = read_map };
-	__u64 t0 = now_ns();
+	__u64 t0 = bpfpoke_now_ns();
 	bool arenas = false;
 	size_t i;
 	int err;
@@ -463,7 +463,7 @@ int maps_walk(struct bpfpoke_session *s)
 	pr_debug("map_idr: %zu maps, %zu xarray nodes\n", s->nr_maps,
 		 w.nr_seen);
 out:
-	s->times.map_walk_ns = now_ns() - t0;
+	s->times.map_walk_ns = bpfpoke_now_ns() - t0;
 	s->map_walks_ns += s->times.map_walk_ns;
 	free(w.maps);
 	free(w.seen);
@@ -567,7 +567,7 @@ struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
 			    const struct bpfpoke_map_info *map)
 {
 	const struct klayout *l;
-	__u64 t0 = now_ns(), data, size, base;
+	__u64 t0 = bpfpoke_now_ns(), data, size, base;
 	unsigned char *sbuf = NULL, *raw = NULL;
 	struct btf *btf = NULL;
 	int err;
@@ -629,7 +629,7 @@ struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
 out:
 	free(raw);
 	free(sbuf);
-	s->times.map_btf_ns += now_ns() - t0;
+	s->times.map_btf_ns += bpfpoke_now_ns() - t0;
 	if (err)
 		errno = -err;
 	return btf;

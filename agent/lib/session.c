@@ -15,14 +15,6 @@
 
 #define SESSION_FLAGS	BPFPOKE_SESSION_WRITABLE
 
-__u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* The caller's options, the fields an older caller lacks as zero. */
 static int opts_get(const struct bpfpoke_session_opts *in,
 		    struct bpfpoke_session_opts *out)
@@ -57,7 +49,7 @@ static char *dup_opt(const char *s, int *err)
 static int load_btf(struct bpfpoke_session *s)
 {
 	const char *path = s->vmlinux ? s->vmlinux : s->btf_path;
-	__u64 t0 = now_ns();
+	__u64 t0 = bpfpoke_now_ns();
 	struct btf *btf;
 	int err;
 
@@ -70,7 +62,7 @@ static int load_btf(struct bpfpoke_session *s)
 	}
 	s->vmlinux_btf = btf;
 	err = klayout_resolve(&s->layout, btf);
-	s->times.vmlinux_btf_ns = now_ns() - t0;
+	s->times.vmlinux_btf_ns = bpfpoke_now_ns() - t0;
 	return err;
 }
 
@@ -119,10 +111,10 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 	if (err)
 		goto err_close;
 
-	t0 = now_ns();
+	t0 = bpfpoke_now_ns();
 	err = s->vmlinux ? ksyms_read_elf(&s->syms, s->vmlinux) :
 			   ksyms_read_text(&s->syms, s->symbols);
-	s->times.symbols_ns = now_ns() - t0;
+	s->times.symbols_ns = bpfpoke_now_ns() - t0;
 	if (err)
 		goto err_close;
 	err = load_btf(s);
@@ -147,12 +139,12 @@ int bpfpoke_session_attach(struct bpfpoke_session *s)
 	if (s->mem)
 		return bpfpoke_err(-EALREADY);
 	writable = s->flags & BPFPOKE_SESSION_WRITABLE;
-	t0 = now_ns();
+	t0 = bpfpoke_now_ns();
 	s->mem = s->mem_file ?
 		 mem_file_open(s->mem_file, s->below_4g, s->max_below_4g,
 			       writable) :
 		 mem_kmod_open(s->vm_pid, writable);
-	s->times.attach_ns = now_ns() - t0;
+	s->times.attach_ns = bpfpoke_now_ns() - t0;
 	return s->mem ? 0 : bpfpoke_err(-errno);
 }
 
@@ -165,9 +157,9 @@ int bpfpoke_session_load(struct bpfpoke_session *s)
 		return bpfpoke_err(-EINVAL);
 	if (s->km.loaded)
 		return bpfpoke_err(-EALREADY);
-	t0 = now_ns();
+	t0 = bpfpoke_now_ns();
 	err = kaslr_find(&s->km, s->mem, &s->syms);
-	s->times.kaslr_ns = now_ns() - t0;
+	s->times.kaslr_ns = bpfpoke_now_ns() - t0;
 	return bpfpoke_err(err);
 }
 

@@ -154,14 +154,6 @@ void bpfpoke_signaller_close(struct bpfpoke_signaller *s)
 	free(s);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -190,7 +182,7 @@ static __u32 new_seq(void)
 
 	while (!seq)
 		if (getrandom(&seq, sizeof(seq), 0) != sizeof(seq))
-			seq = (__u32)now_ms() ^ (__u32)getpid() << 16;
+			seq = (__u32)bpfpoke_now_ms() ^ (__u32)getpid() << 16;
 	return seq;
 }
 
@@ -246,9 +238,9 @@ int bpfpoke_signaller_send(struct bpfpoke_signaller *s, bool failed,
 		*seq_out = sig.seq;
 	bpfpoke_signal_encode(&sig, frame);
 
-	deadline = now_ms() + s->timeout_ms;
+	deadline = bpfpoke_now_ms() + s->timeout_ms;
 	for (;;) {
-		long long t = now_ms();
+		long long t = bpfpoke_now_ms();
 		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
 
 		err = write_all(s->fd, frame, sizeof(frame));
@@ -260,7 +252,7 @@ int bpfpoke_signaller_send(struct bpfpoke_signaller *s, bool failed,
 		next = t + s->resend_ms;
 		if (next > deadline)
 			next = deadline;
-		while ((t = now_ms()) < next) {
+		while ((t = bpfpoke_now_ms()) < next) {
 			int r = poll(&pfd, 1, (int)(next - t));
 
 			if (r < 0 && errno != EINTR)
@@ -279,7 +271,7 @@ int bpfpoke_signaller_send(struct bpfpoke_signaller *s, bool failed,
 			if (r < 0)
 				return bpfpoke_err(r);
 		}
-		if (now_ms() >= deadline) {
+		if (bpfpoke_now_ms() >= deadline) {
 			pr_warn("the guest did not acknowledge signal %#x within %u ms\n",
 				sig.seq, s->timeout_ms);
 			return bpfpoke_err(-ETIMEDOUT);

@@ -231,9 +231,9 @@ static int map_find(struct bpfpoke_session *s, const char *suffix,
 	if (!s)
 		return -EINVAL;
 	nested = s->map_walks_ns + s->times.map_btf_ns;
-	t0 = now_ns();
+	t0 = bpfpoke_now_ns();
 	err = __map_find(s, suffix, field, mapp, btfp);
-	spent = now_ns() - t0;
+	spent = bpfpoke_now_ns() - t0;
 	nested = s->map_walks_ns + s->times.map_btf_ns - nested;
 	s->times.resolve_ns += spent > nested ? spent - nested : 0;
 	s->times.resolve_count++;

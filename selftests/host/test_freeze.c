@@ -754,7 +754,7 @@ TEST(qmp_stop_errors)
 		{ "qmp_capabilities", OK_REPLY },
 		{ "query-status", STATUS("running") },
 		{ "stop", "{\"id\": @ID@, \"error\": {\"class\": \"GenericError\", "
-			  "\"desc\": \"Migration is \\\"active\\\"\\n\\u0041\"}}\r\n" },
+			  "\"desc\": \"Migration is \\\"active\\\"\\n\\u0041\\u0001\"}}\r\n" },
 		{ 0 },
 	};
 	static const struct fake_step still_running[] = {
@@ -812,7 +812,7 @@ TEST(qmp_stop_errors)
 		const char *msg;
 		const char *log;
 	} cases[] = {
-		{ stop_refused, -EIO, "QMP stop failed: Migration is \"active\" ?",
+		{ stop_refused, -EIO, "QMP stop failed: Migration is \"active\" A?",
 		  "qmp_capabilities query-status stop" },
 		{ still_running, -EBUSY, "the VM's status is 'running' after QMP stop, not 'paused'",
 		  "qmp_capabilities query-status stop query-status" },

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The freezer (freeze.c) and its parts: stopping a VMM with SIGSTOP
+ * (sigstop.c) or QMP (qmp.c), and continuing it from a fatal signal's
+ * handler (thaw_signal.c).
+ */
+#ifndef __BPFPOKE_FREEZE_H
+#define __BPFPOKE_FREEZE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "qmp.h"
+
+enum freezer_kind {
+	FREEZER_NONE,
+	FREEZER_SIGSTOP,
+	FREEZER_QMP,
+};
+
+struct bpfpoke_freezer {
+	enum freezer_kind kind;
+	unsigned int timeout_ms;
+	__u32 flags;
+	/* Between bpfpoke_freeze() and a successful bpfpoke_thaw(). */
+	bool frozen;
+	/*
+	 * We stopped the VMM and must continue it.  Read and cleared by
+	 * the signal handler too.
+	 */
+	volatile sig_atomic_t armed;
+	/* A signal handler continued it. */
+	volatile sig_atomic_t signal_thawed;
+	int pid;		/* sigstop */
+	struct qmp qmp;		/* qmp */
+};
+
+/* thaw_signal.c */
+int freezer_register_signals(struct bpfpoke_freezer *f);
+void freezer_unregister_signals(struct bpfpoke_freezer *f);
+
+/* sigstop.c */
+int sigstop_freeze(struct bpfpoke_freezer *f);
+int sigstop_thaw(struct bpfpoke_freezer *f);
+
+#endif /* __BPFPOKE_FREEZE_H */
