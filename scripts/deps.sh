@@ -33,6 +33,7 @@ llvm			llvm-strip for BPF skeletons
 bpftool			skeletons; checks inside the guest
 dkms			make dkms-install; selftests/host/dkms_test.sh
 pkg-config		libbpfpoke.pc; selftests/host/install_test.sh
+jq			the -j output checks (selftests/guest/run_mapping_test.sh)
 groff-base		man page checks (selftests/host/docs_test.sh)
 man-db			man page checks: lexgrog, man -w
 python3-docutils	the reStructuredText check of docs/userspace-api/

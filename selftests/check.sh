@@ -145,6 +145,13 @@ l1_run() {
 	l1_runs=$((l1_runs + 1))
 	"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
 	t1=$(date +%s.%N)
+	# A run cut short: what it was doing, for the summary.
+	if ! grep -q '^BPFPOKE-DONE' "$dir/results.txt"; then
+		echo "BPFPOKE-UNFINISHED L1 $kver stopped after $(awk "BEGIN { printf \"%.0f\", $t1 - $t0 }")s wall" \
+			"in $(awk '/^BPFPOKE-BEGIN/ { t = $2 } /^BPFPOKE-END/ { t = "" } END { print t ? t : "no test" }' "$dir/results.txt");" \
+			"its console ends: $(tail -c 2000 "$dir/console.log" 2>/dev/null | tr -d '\r' | grep -v '^$' | tail -n 3 | tr '\n' '|')" \
+			>> "$dir/results.txt"
+	fi
 	boot=$(awk '/^BPFPOKE-L1 booted/ { print $4 }' "$dir/results.txt")
 	mods=$(awk '/^BPFPOKE-MODULES/ { print $3 }' "$dir/results.txt")
 	echo "# L1 $kver: kernel up at ${boot:-?} guest time, modules at ${mods:-?}, whole run $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")s wall"

@@ -38,6 +38,7 @@ BEGIN { pass = 0; fail = 0; skip = 0; in_test = 0; done = 0; dmesg = 0 }
 /^BPFPOKE-DMESG-BEGIN/ { dmesg = 1; next }
 /^BPFPOKE-DMESG-END/ { dmesg = 0; next }
 /^BPFPOKE-DONE/ { done++; next }
+/^BPFPOKE-UNFINISHED / { sub(/^BPFPOKE-UNFINISHED /, ""); unfinished = unfinished "\n# " $0; next }
 /^BPFPOKE-MODULE-FAIL/ { fail++; print "FAIL " $0; next }
 dmesg {
 	if ($0 ~ /Oops|BUG:|WARNING:|blocked for more than|general protection fault|Kernel panic|UBSAN|KASAN|refcount_t:|list_(add|del) corruption/) {
@@ -67,7 +68,7 @@ END {
 		finish(cur, "lost")
 	if (done < need_done) {
 		fail++
-		print "FAIL " need_done - done " L1 VM run(s) did not finish (crash, panic or timeout: see the console logs)"
+		print "FAIL " need_done - done " L1 VM run(s) did not finish (crash, panic or timeout: see the console logs)" unfinished
 	}
 	if (kbad) {
 		fail++

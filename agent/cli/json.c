@@ -4,7 +4,9 @@
  * the caller nests objects and arrays, the writer places the commas.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 
@@ -33,9 +35,6 @@ struct json *json_new(FILE *f, bool pretty)
 
 void json_destroy(struct json *j)
 {
-	if (!j)
-		return;
-	fputc('\n', j->f);
 	free(j);
 }
 
@@ -105,12 +104,13 @@ void json_end_array(struct json *j)
 	close_nest(j, ']');
 }
 
-static void put_string(struct json *j, const char *s)
+/* @len bytes at @s, quoted; bytes outside ASCII's printable range as \\u00XX. */
+static void put_string(struct json *j, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
 	fputc('"', j->f);
-	for (; *p; p++) {
+	for (; p < end; p++) {
 		switch (*p) {
 		case '"':
 			fputs("\\\"", j->f);
@@ -137,7 +137,7 @@ static void put_string(struct json *j, const char *s)
 void json_name(struct json *j, const char *name)
 {
 	sep(j);
-	put_string(j, name);
+	put_string(j, name, strlen(name));
 	fputs(j->pretty ? ": " : ":", j->f);
 	j->after_name = true;
 }
@@ -145,7 +145,29 @@ void json_name(struct json *j, const char *name)
 void json_string(struct json *j, const char *s)
 {
 	sep(j);
-	put_string(j, s);
+	put_string(j, s, strlen(s));
+}
+
+void json_string_len(struct json *j, const void *s, size_t len)
+{
+	sep(j);
+	put_string(j, s, len);
+}
+
+void json_null(struct json *j)
+{
+	sep(j);
+	fputs("null", j->f);
+}
+
+void json_double(struct json *j, double v)
+{
+	if (!isfinite(v)) {
+		json_null(j);
+		return;
+	}
+	sep(j);
+	fprintf(j->f, "%.17g", v);
 }
 
 void json_uint(struct json *j, __u64 v)
@@ -196,10 +218,4 @@ void json_hex_field(struct json *j, const char *name, __u64 v)
 {
 	json_name(j, name);
 	json_hex(j, v);
-}
-
-void json_raw(struct json *j, const char *text)
-{
-	sep(j);
-	fputs(text, j->f);
 }

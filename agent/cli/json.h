@@ -10,7 +10,7 @@
 struct json;
 
 struct json *json_new(FILE *f, bool pretty);
-/* Ends the line and frees; @j may be NULL. */
+/* Frees; @j may be NULL.  The file stays open. */
 void json_destroy(struct json *j);
 
 void json_start_object(struct json *j);
@@ -21,14 +21,16 @@ void json_end_array(struct json *j);
 void json_name(struct json *j, const char *name);
 
 void json_string(struct json *j, const char *s);
+/* @len bytes, NULs included. */
+void json_string_len(struct json *j, const void *s, size_t len);
+void json_null(struct json *j);
+/* NaN and infinities as null. */
+void json_double(struct json *j, double v);
 void json_uint(struct json *j, __u64 v);
 void json_int(struct json *j, __s64 v);
 void json_bool(struct json *j, bool v);
 /* "0x..." as a string: JSON numbers lose bits above 2^53. */
 void json_hex(struct json *j, __u64 v);
-
-/* A value that is JSON text already (not checked). */
-void json_raw(struct json *j, const char *text);
 
 /* name + value in one call */
 void json_string_field(struct json *j, const char *name, const char *s);

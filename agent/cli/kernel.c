@@ -72,18 +72,18 @@ static int do_show(int argc, char **argv)
 
 static int do_help(int argc, char **argv)
 {
+	FILE *f = help_start();
+
 	(void)argc;
 	(void)argv;
-	if (json_help())
-		return 0;
-	fprintf(stderr,
+	fprintf(f,
 		"Usage: %1$s [GUEST KERNEL] kernel { show }\n"
 		"       %1$s kernel help\n"
 		"\n"
 		"show: the guest kernel as found in guest memory: banner, _text, KASLR\n"
 		"      offset, paging levels, randomized bases, RAM regions.\n",
 		bin_name);
-	return 0;
+	return help_end(f);
 }
 
 static const struct cmd kernel_cmds[] = {

@@ -21,6 +21,11 @@
 const char *bin_name;
 bool json_output;
 struct json *json;
+/* Under --json: the command's document, and the error that replaces it. */
+static FILE *json_file;
+static char *json_text;
+static size_t json_len;
+static char json_error[1024];
 
 static bool pretty_output;
 static bool debug;
@@ -30,14 +35,6 @@ static struct bpfpoke_session_opts session_opts = {
 	.sz = sizeof(struct bpfpoke_session_opts),
 };
 static struct bpfpoke_session *session;
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 bool is_prefix(const char *pfx, const char *str)
 {
@@ -67,12 +64,8 @@ int p_err(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (json_output) {
-		/* Replace whatever the command started. */
-		json_destroy(json);
-		json = json_new(stdout, pretty_output);
-		json_start_object(json);
-		json_string_field(json, "error", msg);
-		json_end_object(json);
+		if (!json_error[0])
+			snprintf(json_error, sizeof(json_error), "%s", msg[0] ? msg : "error");
 	} else {
 		fprintf(stderr, "Error: %s\n", msg);
 	}
@@ -175,25 +168,78 @@ static void report_times(void)
 		t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
 		t->attach_ns / 1e6, t->kaslr_ns / 1e6, t->map_walk_ns / 1e6,
 		t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
-		(mono_ns() - start_ns) / 1e6);
+		(cli_now_ns() - start_ns) / 1e6);
 }
 
-bool json_help(void)
+static char *help_text;
+static size_t help_len;
+
+FILE *help_start(void)
 {
+	FILE *f;
+
 	if (!json_output)
-		return false;
+		return stderr;
+	f = open_memstream(&help_text, &help_len);
+	return f ? f : stderr;
+}
+
+int help_end(FILE *f)
+{
+	if (f == stderr)
+		return 0;
+	fclose(f);
 	json_start_object(json);
+	json_string_field(json, "help", help_text);
 	json_end_object(json);
-	return true;
+	free(help_text);
+	help_text = NULL;
+	return 0;
+}
+
+static int json_begin(void)
+{
+	json_file = open_memstream(&json_text, &json_len);
+	json = json_file ? json_new(json_file, pretty_output) : NULL;
+	if (!json) {
+		json_output = false;
+		fprintf(stderr, "Error: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The one document: the command's, or the error that replaced it. */
+static void json_finish(void)
+{
+	struct json *err;
+
+	json_destroy(json);
+	json = NULL;
+	fclose(json_file);
+	if (json_error[0]) {
+		err = json_new(stdout, pretty_output);
+		if (err) {
+			json_start_object(err);
+			json_string_field(err, "error", json_error);
+			json_end_object(err);
+			json_destroy(err);
+		}
+		putchar('\n');
+	} else if (json_len) {
+		fwrite(json_text, 1, json_len, stdout);
+		putchar('\n');
+	}
+	free(json_text);
 }
 
 static int do_help(int argc, char **argv)
 {
+	FILE *f = help_start();
+
 	(void)argc;
 	(void)argv;
-	if (json_help())
-		return 0;
-	fprintf(stderr,
+	fprintf(f,
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
@@ -222,7 +268,7 @@ static int do_help(int argc, char **argv)
 		"7 (write) the values were written but the guest did not acknowledge the signal;\n"
 		"8 (write) the values were written but the frozen guest could not be continued.\n",
 		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
-	return 0;
+	return help_end(f);
 }
 
 static int do_version(int argc, char **argv)
@@ -326,11 +372,11 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	bool version = false;
-	int opt, ret;
+	int opt, ret = EXIT_OK;
 	char *end;
 	long pid;
 
-	start_ns = mono_ns();
+	start_ns = cli_now_ns();
 	bin_name = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	bin_name = bin_name ? bin_name + 1 : (argc > 0 ? argv[0] : "bpfpoke");
 
@@ -356,13 +402,17 @@ int main(int argc, char **argv)
 			errno = 0;
 			pid = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || pid <= 0 ||
-			    pid > 0x3fffffff)
-				return p_err(EXIT_USAGE, "--vm: bad pid '%s'", optarg);
+			    pid > 0x3fffffff) {
+				ret = p_err(EXIT_USAGE, "--vm: bad pid '%s'", optarg);
+				goto out;
+			}
 			session_opts.vm_pid = pid;
 			break;
 		case OPT_MEM_FILE:
-			if (parse_mem_file(optarg))
-				return p_err(EXIT_USAGE, "--mem-file: expected PATH[,below-4g=SIZE|,max-ram-below-4g=SIZE]");
+			if (parse_mem_file(optarg)) {
+				ret = p_err(EXIT_USAGE, "--mem-file: expected PATH[,below-4g=SIZE|,max-ram-below-4g=SIZE]");
+				goto out;
+			}
 			break;
 		case OPT_VMLINUX:
 			session_opts.vmlinux = optarg;
@@ -377,14 +427,12 @@ int main(int argc, char **argv)
 			print_times = true;
 			break;
 		default:
-			return p_err(EXIT_USAGE, "unknown option; try '%s help'", bin_name);
+			ret = p_err(EXIT_USAGE, "unknown option; try '%s help'", bin_name);
+			goto out;
 		}
 	}
-	if (json_output) {
-		json = json_new(stdout, pretty_output);
-		if (!json)
-			return EXIT_FAIL;
-	}
+	if (json_output && json_begin())
+		return EXIT_FAIL;
 	if (session_opts.vm_pid && session_opts.mem_file)
 		ret = p_err(EXIT_USAGE, "--vm and --mem-file exclude each other");
 	else if (session_opts.vmlinux && (session_opts.btf || session_opts.symbols))
@@ -411,6 +459,8 @@ int main(int argc, char **argv)
 				ru.ru_maxrss / 1024.0);
 	}
 	bpfpoke_session_close(session);
-	json_destroy(json);
+out:
+	if (json_output && (json || !json_begin()))
+		json_finish();
 	return ret;
 }

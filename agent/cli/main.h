@@ -7,6 +7,8 @@
 #define __BPFPOKE_CLI_MAIN_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "bpfpoke.h"
 #include "json.h"
@@ -34,10 +36,20 @@ struct cmd {
 
 extern const char *bin_name;
 extern bool json_output;
-/* A help command under --json prints {}: true when it did. */
-bool json_help(void);
-/* The JSON writer of -j/--json, NULL otherwise. */
+/*
+ * The JSON writer of -j/--json, NULL otherwise.  It writes into a buffer
+ * that main() prints at the end, unless p_err() was called: then the
+ * output is {"error": ...} alone.  Every command prints exactly one
+ * JSON document under --json.
+ */
 extern struct json *json;
+
+/*
+ * A help text: help_start() gives stderr, or under --json a buffer that
+ * help_end() turns into {"help": TEXT}.  help_end() returns 0.
+ */
+FILE *help_start(void);
+int help_end(FILE *f);
 /* --times: where the time went, to stderr. */
 extern bool print_times;
 
@@ -46,7 +58,11 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv,
 	       int (*help)(int argc, char **argv));
 bool is_prefix(const char *pfx, const char *str);
 
-/* An error: to stderr, or {"error": "..."} with --json.  Returns @code. */
+/*
+ * An error: "Error: ..." to stderr, or under --json the {"error": "..."}
+ * that replaces the command's output (the first error is kept).
+ * Returns @code.
+ */
 __attribute__((format(printf, 2, 3)))
 int p_err(int code, const char *fmt, ...);
 
@@ -68,6 +84,26 @@ int session_vm_pid(void);
  */
 const char *lib_msg(const char *fallback);
 void lib_msg_clear(void);
+
+/*
+ * A field's value (@f->size bytes at @data) as text (as snprintf(), or
+ * -errno: -EOPNOTSUPP for structs and unions) or into the JSON writer;
+ * arrays of scalars as lists, their elements resolved in @mv.
+ */
+int value_format(const struct bpfpoke_map_value *mv,
+		 const struct bpfpoke_field *f, const unsigned char *data,
+		 char *buf, size_t size);
+void value_json(const struct bpfpoke_map_value *mv,
+		const struct bpfpoke_field *f, const unsigned char *data);
+
+/* CLOCK_MONOTONIC in ns, for --times. */
+static inline __u64 cli_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* Subcommands */
 int do_map(int argc, char **argv);

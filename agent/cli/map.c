@@ -384,11 +384,11 @@ static int do_btf(int argc, char **argv)
 
 static int do_help(int argc, char **argv)
 {
+	FILE *f = help_start();
+
 	(void)argc;
 	(void)argv;
-	if (json_help())
-		return 0;
-	fprintf(stderr,
+	fprintf(f,
 		"Usage: %1$s [GUEST KERNEL] map { list }\n"
 		"       %1$s [GUEST KERNEL] map show { SUFFIX | id MAP_ID }\n"
 		"       %1$s [GUEST KERNEL] map dump MAP\n"
@@ -405,7 +405,7 @@ static int do_help(int argc, char **argv)
 		"btf: the BTF of the map's program, read from the guest, as a raw BTF file\n"
 		"     ('bpftool btf dump file PATH' shows it).\n",
 		bin_name);
-	return 0;
+	return help_end(f);
 }
 
 static const struct cmd map_cmds[] = {

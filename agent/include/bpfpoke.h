@@ -513,8 +513,6 @@ int bpfpoke_field_encode_u32(const struct bpfpoke_field *f, __u32 value,
 enum {
 	/* Integers, bools, chars and enums as 0x hex numbers. */
 	BPFPOKE_FORMAT_HEX = 1U << 0,
-	/* A JSON value: numbers, true/false, "strings", null for NaN/inf. */
-	BPFPOKE_FORMAT_JSON = 1U << 1,
 };
 
 /**
@@ -530,8 +528,9 @@ enum {
  * printable chars as 'A', others as numbers; enums as the enumerator's
  * name, or a number when none matches; pointers as 0x hex; floats as
  * %g with all digits; char arrays as a double-quoted, escaped string up
- * to the first NUL.  In JSON enumerator names and pointers are strings.
- * As snprintf(): truncated to @size - 1 bytes and NUL-terminated.
+ * to the first NUL.  As snprintf(): truncated to @size - 1 bytes and
+ * NUL-terminated.  For output formats of its own (JSON, say), a caller
+ * takes the typed value of bpfpoke_field_value() instead.
  *
  * Return: the length of the whole text; -EINVAL for NULL arguments or
  * unknown @flags; -ENOSPC if @len < @f->size; -EOPNOTSUPP for structs,
@@ -540,6 +539,73 @@ enum {
  */
 int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
 			 size_t len, char *buf, size_t size, __u32 flags);
+
+/**
+ * enum bpfpoke_value_type - what a struct bpfpoke_value holds
+ * @BPFPOKE_VALUE_UINT: @u: an unsigned integer or char
+ * @BPFPOKE_VALUE_INT: @s: a signed integer or char
+ * @BPFPOKE_VALUE_BOOL: @b
+ * @BPFPOKE_VALUE_ENUM: @name: the enumerator whose value the field holds
+ *	(an enum value that no enumerator has is UINT or INT)
+ * @BPFPOKE_VALUE_PTR: @u: the address a pointer holds
+ * @BPFPOKE_VALUE_FLOAT: @d (may be NaN or infinite)
+ * @BPFPOKE_VALUE_WIDE: @bytes, @len: an integer wider than 64 bits,
+ *	little-endian
+ * @BPFPOKE_VALUE_STRING: @bytes, @len: a char array's bytes up to its
+ *	first NUL (any bytes: not necessarily UTF-8)
+ */
+enum bpfpoke_value_type {
+	BPFPOKE_VALUE_UINT = 1,
+	BPFPOKE_VALUE_INT,
+	BPFPOKE_VALUE_BOOL,
+	BPFPOKE_VALUE_ENUM,
+	BPFPOKE_VALUE_PTR,
+	BPFPOKE_VALUE_FLOAT,
+	BPFPOKE_VALUE_WIDE,
+	BPFPOKE_VALUE_STRING,
+};
+
+/**
+ * struct bpfpoke_value - a field's value, typed
+ * @type: which member holds it
+ * @u: UINT and PTR
+ * @s: INT; also ENUM, the enumerator's value, sign-extended if the enum
+ *     is signed
+ * @b: BOOL
+ * @d: FLOAT
+ * @name: ENUM: the enumerator's name, in the field's BTF (valid while it is)
+ * @bytes: WIDE and STRING: into the caller's data
+ * @len: WIDE and STRING: bytes at @bytes
+ */
+struct bpfpoke_value {
+	enum bpfpoke_value_type type;
+	union {
+		__u64 u;
+		__s64 s;
+		bool b;
+		double d;
+	};
+	const char *name;
+	const void *bytes;
+	__u32 len;
+};
+
+/**
+ * bpfpoke_field_value() - a field's current value, typed
+ * @f: the field
+ * @data: the field's bytes (@f->size of them, read at @f->offset)
+ * @len: bytes at @data, at least @f->size
+ * @v: receives the value
+ *
+ * What bpfpoke_field_format() renders as text, for callers with output
+ * formats of their own: a bool holding other than 0 or 1 is UINT, as
+ * bpfpoke_field_format() shows it as a number.
+ *
+ * Return: 0; -EINVAL for NULL arguments; -ENOSPC if @len < @f->size;
+ * -EOPNOTSUPP as bpfpoke_field_format().  Logs a WARN message on failure.
+ */
+int bpfpoke_field_value(const struct bpfpoke_field *f, const void *data,
+			size_t len, struct bpfpoke_value *v);
 
 /**
  * bpfpoke_field_kind_str() - name of a kind, e.g. "int", "struct"

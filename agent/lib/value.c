@@ -421,8 +421,8 @@ int bpfpoke_field_encode_u32(const struct bpfpoke_field *f, __u32 value,
 	return 0;
 }
 
-/* A byte string up to its first NUL, quoted and escaped for C or JSON. */
-static void format_string(struct sbuf *sb, const __u8 *p, __u32 n, bool json)
+/* A byte string up to its first NUL, quoted and escaped as in C. */
+static void format_string(struct sbuf *sb, const __u8 *p, __u32 n)
 {
 	__u32 i;
 
@@ -447,8 +447,6 @@ static void format_string(struct sbuf *sb, const __u8 *p, __u32 n, bool json)
 		default:
 			if (p[i] >= 0x20 && p[i] < 0x7f)
 				sb_printf(sb, "%c", p[i]);
-			else if (json)
-				sb_printf(sb, "\\u%04x", p[i]);
 			else
 				sb_printf(sb, "\\x%02x", p[i]);
 		}
@@ -457,16 +455,15 @@ static void format_string(struct sbuf *sb, const __u8 *p, __u32 n, bool json)
 }
 
 /* An integer wider than 64 bits: hex, most significant byte first. */
-static void format_wide(struct sbuf *sb, const __u8 *p, __u32 n, bool json)
+static void format_wide(struct sbuf *sb, const __u8 *p, __u32 n)
 {
 	__u32 i = n;
 
 	while (i > 1 && !p[i - 1])
 		i--;
-	sb_printf(sb, "%s0x%x", json ? "\"" : "", p[--i]);
+	sb_printf(sb, "0x%x", p[--i]);
 	while (i--)
 		sb_printf(sb, "%02x", p[i]);
-	sb_printf(sb, "%s", json ? "\"" : "");
 }
 
 /* @raw as the signed or unsigned value of its low @bits. */
@@ -474,11 +471,10 @@ static void format_num(struct sbuf *sb, __u64 raw, __u32 bits, bool is_signed,
 		       __u32 flags)
 {
 	__u64 mask = bits >= 64 ? ~0ULL : (1ULL << bits) - 1;
-	bool json = flags & BPFPOKE_FORMAT_JSON;
 
 	raw &= mask;
 	if (flags & BPFPOKE_FORMAT_HEX)
-		sb_printf(sb, json ? "\"0x%llx\"" : "0x%llx", raw);
+		sb_printf(sb, "0x%llx", raw);
 	else if (is_signed && bits && (raw >> (bits - 1)) & 1)
 		sb_printf(sb, "%lld", (long long)(raw | ~mask));
 	else
@@ -499,8 +495,7 @@ static int format_enum(const struct bpfpoke_field *f, struct sbuf *sb,
 	for (i = 0; i < n && !(flags & BPFPOKE_FORMAT_HEX); i++) {
 		name = enumerator(f->btf, t, i, &val);
 		if (name && (val & mask) == (raw & mask)) {
-			sb_printf(sb, (flags & BPFPOKE_FORMAT_JSON) ?
-				  "\"%s\"" : "%s", name);
+			sb_printf(sb, "%s", name);
 			return 0;
 		}
 	}
@@ -508,51 +503,152 @@ static int format_enum(const struct bpfpoke_field *f, struct sbuf *sb,
 	return 0;
 }
 
-static int format_float(const struct bpfpoke_field *f, struct sbuf *sb,
-			const void *data, bool json)
+/* A float or double field's value in *@d. */
+static int get_float(const struct bpfpoke_field *f, const void *data,
+		     double *d)
 {
-	double d;
 	float fl;
 
 	if (f->size == 4) {
 		memcpy(&fl, data, sizeof(fl));
-		d = fl;
+		*d = fl;
 	} else if (f->size == 8) {
-		memcpy(&d, data, sizeof(d));
+		memcpy(d, data, sizeof(*d));
 	} else {
 		return field_fail(f, -EOPNOTSUPP,
 				  "%u-byte floating point is not supported",
 				  f->size);
 	}
-	if (json && !isfinite(d))
-		sb_printf(sb, "null");
-	else
-		sb_printf(sb, "%.*g", f->size == 4 ? 9 : 17, d);
 	return 0;
 }
 
-int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
-			 size_t len, char *buf, size_t size, __u32 flags)
+/* The checks bpfpoke_field_format() and bpfpoke_field_value() share. */
+static int check_data(const struct bpfpoke_field *f, const void *data,
+		      size_t len, const char *what)
 {
-	bool json = flags & BPFPOKE_FORMAT_JSON;
-	struct sbuf sb = { buf, size, 0 };
 	const char *why;
-	__u64 raw;
 	int err;
 
-	err = check_field(f, "field format");
+	err = check_field(f, what);
 	if (err)
 		return bpfpoke_err(err);
-	if (!data || (!buf && size))
-		return field_fail(f, -EINVAL, "%s is NULL", data ? "buffer" : "data");
-	if (flags & ~(BPFPOKE_FORMAT_HEX | BPFPOKE_FORMAT_JSON))
-		return field_fail(f, -EINVAL, "unknown format flags 0x%x", flags);
+	if (!data)
+		return field_fail(f, -EINVAL, "data is NULL");
 	if (len < f->size)
 		return field_fail(f, -ENOSPC, "%zu bytes of data, the field has %u",
 				  len, f->size);
 	why = unsupported(f);
 	if (why && f->kind != BPFPOKE_FIELD_PTR)
 		return field_fail(f, -EOPNOTSUPP, "%s", why);
+	return 0;
+}
+
+/* @raw as the signed or unsigned value of its low @bits. */
+static void set_num(struct bpfpoke_value *v, __u64 raw, __u32 bits,
+		    bool is_signed)
+{
+	__u64 mask = bits >= 64 ? ~0ULL : (1ULL << bits) - 1;
+
+	raw &= mask;
+	if (is_signed) {
+		v->type = BPFPOKE_VALUE_INT;
+		v->s = bits && (raw >> (bits - 1)) & 1 ? (__s64)(raw | ~mask) :
+							 (__s64)raw;
+	} else {
+		v->type = BPFPOKE_VALUE_UINT;
+		v->u = raw;
+	}
+}
+
+int bpfpoke_field_value(const struct bpfpoke_field *f, const void *data,
+			size_t len, struct bpfpoke_value *v)
+{
+	const struct btf_type *t;
+	__u64 raw, mask, val;
+	const char *name;
+	__u32 i, n;
+	int err;
+
+	if (!v)
+		return bpfpoke_err(-EINVAL);
+	err = check_data(f, data, len, "field value");
+	if (err)
+		return err;
+	memset(v, 0, sizeof(*v));
+	raw = get_le(data, f->size);
+	switch (f->kind) {
+	case BPFPOKE_FIELD_INT:
+		if (f->size > 8) {
+			v->type = BPFPOKE_VALUE_WIDE;
+			v->bytes = data;
+			v->len = f->size;
+		} else {
+			set_num(v, raw, f->bits, f->is_signed);
+		}
+		break;
+	case BPFPOKE_FIELD_BOOL:
+		if (raw > 1) {
+			set_num(v, raw, f->bits, false);
+		} else {
+			v->type = BPFPOKE_VALUE_BOOL;
+			v->b = raw;
+		}
+		break;
+	case BPFPOKE_FIELD_CHAR:
+		set_num(v, raw, f->bits, f->is_signed);
+		break;
+	case BPFPOKE_FIELD_ENUM:
+		t = enum_type(f);
+		if (!t)
+			return bpfpoke_err(-EINVAL);
+		set_num(v, raw, f->bits, f->is_signed);
+		mask = f->bits >= 64 ? ~0ULL : (1ULL << f->bits) - 1;
+		n = btf_vlen(t);
+		for (i = 0; i < n; i++) {
+			name = enumerator(f->btf, t, i, &val);
+			if (name && (val & mask) == (raw & mask)) {
+				v->type = BPFPOKE_VALUE_ENUM;
+				v->name = name;
+				break;
+			}
+		}
+		break;
+	case BPFPOKE_FIELD_PTR:
+		v->type = BPFPOKE_VALUE_PTR;
+		v->u = raw;
+		break;
+	case BPFPOKE_FIELD_FLOAT:
+		v->type = BPFPOKE_VALUE_FLOAT;
+		return get_float(f, data, &v->d);
+	case BPFPOKE_FIELD_ARRAY:
+		v->type = BPFPOKE_VALUE_STRING;
+		v->bytes = data;
+		v->len = strnlen(data, f->size);
+		break;
+	default:
+		return field_fail(f, -EOPNOTSUPP, "unknown kind %d", f->kind);
+	}
+	return 0;
+}
+
+int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
+			 size_t len, char *buf, size_t size, __u32 flags)
+{
+	struct sbuf sb = { buf, size, 0 };
+	__u64 raw;
+	double d = 0;
+	int err;
+
+	err = check_field(f, "field format");
+	if (err)
+		return bpfpoke_err(err);
+	if (data && !buf && size)
+		return field_fail(f, -EINVAL, "buffer is NULL");
+	if (data && (flags & ~BPFPOKE_FORMAT_HEX))
+		return field_fail(f, -EINVAL, "unknown format flags 0x%x", flags);
+	err = check_data(f, data, len, "field format");
+	if (err)
+		return err;
 	if (size)
 		buf[0] = '\0';
 
@@ -560,7 +656,7 @@ int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
 	switch (f->kind) {
 	case BPFPOKE_FIELD_INT:
 		if (f->size > 8)
-			format_wide(&sb, data, f->size, json);
+			format_wide(&sb, data, f->size);
 		else
 			format_num(&sb, raw, f->bits, f->is_signed, flags);
 		break;
@@ -571,7 +667,7 @@ int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
 			sb_printf(&sb, "%s", raw ? "true" : "false");
 		break;
 	case BPFPOKE_FIELD_CHAR:
-		if (!json && !(flags & BPFPOKE_FORMAT_HEX) && raw >= 0x20 &&
+		if (!(flags & BPFPOKE_FORMAT_HEX) && raw >= 0x20 &&
 		    raw < 0x7f && raw != '\'' && raw != '\\')
 			sb_printf(&sb, "'%c'", (char)raw);
 		else
@@ -581,13 +677,15 @@ int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
 		err = format_enum(f, &sb, raw, flags);
 		break;
 	case BPFPOKE_FIELD_PTR:
-		sb_printf(&sb, json ? "\"0x%llx\"" : "0x%llx", raw);
+		sb_printf(&sb, "0x%llx", raw);
 		break;
 	case BPFPOKE_FIELD_FLOAT:
-		err = format_float(f, &sb, data, json);
+		err = get_float(f, data, &d);
+		if (!err)
+			sb_printf(&sb, "%.*g", f->size == 4 ? 9 : 17, d);
 		break;
 	case BPFPOKE_FIELD_ARRAY:
-		format_string(&sb, data, f->size, json);
+		format_string(&sb, data, f->size);
 		break;
 	default:
 		return field_fail(f, -EOPNOTSUPP, "unknown kind %d", f->kind);

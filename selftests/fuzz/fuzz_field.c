@@ -76,7 +76,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void values_of(const struct bpfpoke_field *f, __u8 *buf, char *text)
 {
+	struct bpfpoke_value v;
 	size_t i;
+	int fmt;
 
 	if (f->size > FIELD_BUF_MAX)
 		return;
@@ -89,7 +91,9 @@ static void values_of(const struct bpfpoke_field *f, __u8 *buf, char *text)
 	bpfpoke_field_encode_u32(f, 1, buf, FIELD_BUF_MAX);
 	memset(buf, 0xa5, f->size);
 	bpfpoke_field_format(f, buf, f->size, text, 64, 0);
-	bpfpoke_field_format(f, buf, f->size, text, 64, BPFPOKE_FORMAT_JSON);
+	/* A typed value exactly where there is a text. */
+	fmt = bpfpoke_field_format(f, buf, f->size, NULL, 0, 0);
+	check((bpfpoke_field_value(f, buf, f->size, &v) < 0) == (fmt < 0));
 	bpfpoke_field_format(f, buf, f->size, NULL, 0, BPFPOKE_FORMAT_HEX);
 }
 

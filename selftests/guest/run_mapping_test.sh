@@ -47,6 +47,9 @@ variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
 tests_per_variant=7
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=4
+# json_tests: every command and error path under -j, through jq.
+json_names="kernel list show dump dump-hash dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp"
+write_tests=$((write_tests + $(echo $json_names | wc -w)))
 
 skip() {
 	echo "1..0 # SKIP $*"
@@ -270,6 +273,47 @@ $("${pk[@]}" write .bss crash=1 stall=0x2 --freeze sigstop:"$qpid" "${sig[@]}" 2
 	result $ok "$v: bpftool in the guest sees the written values" "want: $want" "got:  $got"
 }
 
+# json_check NAME WANT_RC JQ_FILTER -- ARGS...: `bpfpoke -j ARGS` exits
+# WANT_RC and prints exactly one JSON document, for which JQ_FILTER holds.
+json_check() {
+	local name=$1 want=$2 filter=$3 out rc docs ok=0
+	shift 4
+	out=$("${pk[@]}" -j "$@" 2> "$work/json.err")
+	rc=$?
+	docs=$(printf '%s' "$out" | jq -s length 2> /dev/null) || docs=invalid
+	[ "$rc" = "$want" ] && [ "$docs" = 1 ] &&
+		printf '%s' "$out" | jq -e "$filter" > /dev/null 2>&1 || ok=1
+	result $ok "$v: -j $name: one JSON document, $filter" \
+		"exit $rc (want $want), $docs documents" "stdout: $out" \
+		"stderr: $(cat "$work/json.err")"
+}
+
+json_tests() {
+	local hash_id
+	hash_id=$("${pk[@]}" -j map list | jq '.[] | select(.name == "demo_hash") | .id')
+	json_check kernel 0 '.text | startswith("0x")' -- kernel show
+	json_check list 0 'type == "array" and length >= 5' -- map list
+	json_check show 0 '.fields | map(.field) | index("cfg.inner.lo") != null' -- map show .data
+	json_check dump 0 '.[0].value | length > 0' -- map dump name demo.data
+	json_check dump-hash 1 '.error | test("neither an array map")' -- map dump id "${hash_id:-0}"
+	json_check dump-noid 1 '.error == "no map with id '"'"'999999'"'"'"' -- map dump id 999999
+	json_check btf 0 '.types > 0' -- map btf name demo.bss file "$work/json.btf"
+	json_check read 0 '(.[0].value | type) == "number" and (.[1].value | type) == "number" and (.[2].value | length) == 8' \
+		-- read .data tunable cfg.level arr
+	json_check read-nofield 1 '.error | test("nosuchfield")' -- read .bss nosuchfield
+	json_check read-nomap 1 '.error | test(".nosuch")' -- read .nosuch x
+	json_check write 0 '.written[0].field == "knob" and .written[0].value == 7 and .signal == "none"' \
+		-- write .data.tune knob=7 --signal none
+	json_check write-badvalue 1 '.error | test("abc")' -- write .data.tune knob=abc
+	# The guest no longer waits: written, but never acknowledged (exit 7).
+	json_check write-unacked 7 '.written[0].value == 8 and .signal == "unacknowledged" and (.error | test("acknowledge"))' \
+		-- write .data.tune knob=8 --signal unix:"$work/sig.sock" --ack-timeout 300
+	json_check write-noport 1 '.error | test("signal port")' \
+		-- write .data.tune knob=9 --signal unix:"$work/none.sock"
+	json_check write-noqmp 1 '.error | test("QMP")' \
+		-- write .data.tune knob=9 --freeze qmp:"$work/none.sock"
+}
+
 stop() {
 	kill "$qpid" 2> /dev/null
 	wait "$qpid" 2> /dev/null
@@ -292,7 +336,7 @@ for v in $variants; do
 			result 1 "$v: $t # guest did not come up"
 		done
 		if [ "$v" = "$write_variant" ]; then
-			for t in failed rodata write dump2; do
+			for t in failed rodata write dump2 $json_names; do
 				result 1 "$v: $t # guest did not come up"
 			done
 		fi
@@ -363,6 +407,7 @@ for v in $variants; do
 	read_tests "$v"
 	if [ "$v" = "$write_variant" ]; then
 		write_tests "$v"
+		json_tests
 	fi
 
 	stop

@@ -34,7 +34,7 @@ SYMS
 truncate -s 64M "$tmp/ram"
 
 n=0
-echo "1..31"
+echo "1..44"
 check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
 	local name=$1 want=$2 re=$3 out rc
 	shift 4
@@ -47,6 +47,26 @@ check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
 		echo "not ok $n $name"
 		echo "# exit $rc (want $want), output:"
 		echo "$out" | sed 's/^/# /'
+	fi
+}
+
+# check_json NAME WANT_RC JQ_FILTER -- CMD...: stdout is exactly one JSON
+# document (jq), for which JQ_FILTER holds.
+check_json() {
+	local name=$1 want=$2 filter=$3 out rc docs
+	shift 4
+	out=$("$@" 2> "$tmp/stderr")
+	rc=$?
+	docs=$(printf '%s' "$out" | jq -s length 2> /dev/null) || docs=invalid
+	n=$((n + 1))
+	if [ "$rc" = "$want" ] && [ "$docs" = 1 ] &&
+	   printf '%s' "$out" | jq -e "$filter" > /dev/null 2>&1; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		echo "# exit $rc (want $want), $docs documents; stdout:"
+		echo "$out" | sed 's/^/# /'
+		sed 's/^/# stderr: /' "$tmp/stderr"
 	fi
 }
 
@@ -81,6 +101,21 @@ check "write: signal port missing: nothing done" 1 "cannot open the signal port 
 check "write: QMP socket missing: nothing done" 1 "^Error: cannot connect to QMP socket $tmp/none: No such file or directory" -- "$bpfpoke" --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --freeze qmp:"$tmp/none"
 check "write --times: a line of write stages" 1 "^bpfpoke: write times \(ms\): prepare -  freeze -  commit -  thaw -  signal -  total -$" -- "$bpfpoke" --times --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --freeze qmp:"$tmp/none"
 check "write: no kernel in memory: exit 5" 5 "no kernel matching" -- "$bpfpoke" --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" write .bss crash=1
+
+# -j: one document for every help, usage error and early failure.
+check_json "json: help" 0 '.help | test("OBJECT :=")' -- "$bpfpoke" -j help
+check_json "json: read help" 0 '.help | test("FIELD = VALUE")' -- "$bpfpoke" -j read help
+check_json "json: write help" 0 '.help | test("WRITE_OPTIONS")' -- "$bpfpoke" -j write help
+check_json "json: map help" 0 '.help | test("map dump MAP")' -- "$bpfpoke" -j map help
+check_json "json: kernel help" 0 '.help | test("kernel")' -- "$bpfpoke" -j kernel help
+check_json "json: version" 0 '.version | test("^[0-9]+[.][0-9]+[.][0-9]+$")' -- "$bpfpoke" -j version
+check_json "json: no object" 0 '.help | test("OBJECT :=")' -- "$bpfpoke" -j
+check_json "json: write without fields" 2 '.error == "write: expected SUFFIX FIELD=VALUE..."' -- "$bpfpoke" -j write .bss
+check_json "json: write option without argument" 2 '.error == "--signal needs an argument"' -- "$bpfpoke" -j write .bss crash=1 --signal
+check_json "json: write unknown option" 2 ".error == \"write: unknown option '--frobnicate'\"" -- "$bpfpoke" -j write .bss crash=1 --frobnicate
+check_json "json: bad global option after -j" 2 ".error == \"--vm: bad pid 'x'\"" -- "$bpfpoke" -j --vm x map list
+check_json "json: write, signal port missing" 1 '.error | test("cannot open the signal port")' -- "$bpfpoke" -j --mem-file "$tmp/ram" "${desc[@]}" write .bss crash=1 --signal unix:"$tmp/none"
+check_json "json: write, no kernel in memory" 5 '.error | test("no kernel matching")' -- "$bpfpoke" -j --mem-file "$tmp/ram,max-ram-below-4g=32M" "${desc[@]}" write .bss crash=1
 if [ -e /dev/bpfpoke ]; then
 	n=$((n + 1))
 	echo "ok $n module missing: exit 4 # SKIP bpfpoke.ko is loaded"

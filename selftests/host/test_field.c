@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1122,6 +1123,8 @@ FIXTURE_VARIANT(format) {
 	const char *want;
 	int err;
 	const char *msg;
+	/* bpfpoke_field_value() as value_str() shows it */
+	const char *typed;
 };
 
 #define FMT(name, p, fl, w)						\
@@ -1129,12 +1132,17 @@ FIXTURE_VARIANT(format) {
 		.path = p, .flags = fl, .want = w,			\
 	}
 #define HEX	BPFPOKE_FORMAT_HEX
-#define JSON	BPFPOKE_FORMAT_JSON
+#define VAL(name, p, t)							\
+	FIXTURE_VARIANT_ADD(format, name) {				\
+		.path = p, .typed = t,					\
+	}
 
 FMT(u32, "dcfg.id", 0, "42");
 FMT(u32_hex, "dcfg.id", HEX, "0x2a");
-FMT(u32_json, "dcfg.id", JSON, "42");
-FMT(u32_json_hex, "dcfg.id", JSON | HEX, "\"0x2a\"");
+VAL(u32_value, "dcfg.id", "uint 42");
+VAL(s8_value, "dcfg.in.y", "int -3");
+VAL(u64_value, "dcfg.u64", "uint 18446744073709551615");
+VAL(s64_value, "dcfg.delta", "int -5");
 FMT(u16, "dcfg.in.x", 0, "7");
 FMT(s8, "dcfg.in.y", 0, "-3");
 FMT(s8_hex, "dcfg.in.y", HEX, "0xfd");
@@ -1156,25 +1164,28 @@ FMT(array_2d, "dcfg.grid[2][4]", 0, "99");
 FMT(array_of_structs, "dcfg.items[1].z", 0, "77");
 FMT(array_2d_of_structs, "dcfg.mat[1][0].x", 0, "3");
 FMT(enum, "dcfg.mode", 0, "MODE_AUTO");
-FMT(enum_json, "dcfg.mode", JSON, "\"MODE_AUTO\"");
+VAL(enum_value, "dcfg.mode", "enum MODE_AUTO");
+VAL(enum_negative_value, "dcfg.sign", "enum SIGN_NEG");
 FMT(enum_hex, "dcfg.mode", HEX, "0x7");
 FMT(enum_negative, "dcfg.sign", 0, "SIGN_NEG");
 FMT(enum_packed, "dcfg.tiny", 0, "TINY_B");
 FMT(boolean, "dcfg.enabled", 0, "true");
-FMT(bool_json, "dcfg.enabled", JSON, "true");
+VAL(bool_value, "dcfg.enabled", "bool 1");
 FMT(string, "dcfg.name", 0, "\"hello\\n\\\"q\\\"\\x01\"");
-FMT(string_json, "dcfg.name", JSON, "\"hello\\n\\\"q\\\"\\u0001\"");
+VAL(string_value, "dcfg.name", "string 10 hello\\x0a\"q\"\\x01");
 FMT(string_elem, "dcfg.name[1]", 0, "'e'");
 FMT(char, "dcfg.c", 0, "'A'");
-FMT(char_json, "dcfg.c", JSON, "65");
+VAL(char_value, "dcfg.c", "int 65");
+VAL(unsigned_char_value, "dcfg.uc", "uint 200");
 FMT(char_hex, "dcfg.c", HEX, "0x41");
 FMT(char_nonprintable, "dcfg.name[5]", 0, "10");
 FMT(unsigned_char, "dcfg.uc", 0, "200");
 FMT(pointer, "dcfg.ptr", 0, "0x1000");
-FMT(pointer_json, "dcfg.ptr", JSON, "\"0x1000\"");
+VAL(pointer_value, "dcfg.ptr", "ptr 0x1000");
 FMT(float, "dcfg.f", 0, "1.5");
 FMT(double, "dcfg.d", 0, "-0.25");
-FMT(double_json, "dcfg.d", JSON, "-0.25");
+VAL(double_value, "dcfg.d", "float -0.25");
+VAL(float_value, "dcfg.f", "float 1.5");
 FMT(typedef_chain, "dcfg.chained", 0, "11");
 FMT(const_volatile, "dcfg.cvfield", 0, "12");
 FMT(volatile, "dcfg.vol", 0, "13");
@@ -1195,6 +1206,49 @@ FMT_FAIL(array, "dcfg.arr", 0, EOPNOTSUPP,
 	 "field 'dcfg.arr' (__u32[4]): an array: index it, as in 'name[0]'");
 FMT_FAIL(bad_flags, "dcfg.id", 4, EINVAL,
 	 "field 'dcfg.id' (__u32): unknown format flags 0x4");
+/* The library writes no JSON: the CLI renders bpfpoke_field_value(). */
+FMT_FAIL(json_flag_gone, "dcfg.id", 2, EINVAL,
+	 "field 'dcfg.id' (__u32): unknown format flags 0x2");
+
+/* A typed value as "TYPE VALUE"; bytes as "LEN TEXT", unprintables \\xNN. */
+static void value_str(const struct bpfpoke_value *v, char *buf, size_t size)
+{
+	const unsigned char *p = v->bytes;
+	size_t n;
+	__u32 i;
+
+	switch (v->type) {
+	case BPFPOKE_VALUE_UINT:
+		snprintf(buf, size, "uint %llu", (unsigned long long)v->u);
+		break;
+	case BPFPOKE_VALUE_INT:
+		snprintf(buf, size, "int %lld", (long long)v->s);
+		break;
+	case BPFPOKE_VALUE_BOOL:
+		snprintf(buf, size, "bool %d", v->b);
+		break;
+	case BPFPOKE_VALUE_ENUM:
+		snprintf(buf, size, "enum %s", v->name);
+		break;
+	case BPFPOKE_VALUE_PTR:
+		snprintf(buf, size, "ptr 0x%llx", (unsigned long long)v->u);
+		break;
+	case BPFPOKE_VALUE_FLOAT:
+		snprintf(buf, size, "float %g", v->d);
+		break;
+	case BPFPOKE_VALUE_WIDE:
+	case BPFPOKE_VALUE_STRING:
+		n = snprintf(buf, size, "%s %u ",
+			     v->type == BPFPOKE_VALUE_WIDE ? "wide" : "string", v->len);
+		for (i = 0; i < v->len && n + 5 < size; i++)
+			n += snprintf(buf + n, size - n,
+				      p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' ?
+				      "%c" : "\\x%02x", p[i]);
+		break;
+	default:
+		snprintf(buf, size, "type %d", v->type);
+	}
+}
 
 FIXTURE_SETUP(format)
 {
@@ -1224,13 +1278,39 @@ TEST_F(format, value)
 	field_init(&f);
 	ASSERT_EQ(0, bpfpoke_field_resolve(&mv, variant->path, &f));
 	reset_log();
+	if (variant->typed) {
+		struct bpfpoke_value v;
+
+		memset(&v, 0x55, sizeof(v));
+		ASSERT_EQ(0, bpfpoke_field_value(&f, data + f.offset, f.size, &v));
+		value_str(&v, text, sizeof(text));
+		EXPECT_STREQ(variant->typed, text);
+		EXPECT_EQ(0, nr_warns);
+		if (v.type == BPFPOKE_VALUE_STRING)
+			EXPECT_EQ((const void *)(data + f.offset), v.bytes);
+		EXPECT_EQ(-ENOSPC, bpfpoke_field_value(&f, data + f.offset,
+						       f.size - 1, &v));
+		EXPECT_EQ(-EINVAL, bpfpoke_field_value(&f, data + f.offset,
+						       f.size, NULL));
+		EXPECT_EQ(-EINVAL, bpfpoke_field_value(&f, NULL, f.size, &v));
+		return;
+	}
 	memset(text, 0x55, sizeof(text));
 	len = bpfpoke_field_format(&f, data + f.offset, f.size, text,
 				   sizeof(text), variant->flags);
 	if (variant->err) {
+		struct bpfpoke_value v;
+
 		EXPECT_EQ(-variant->err, len);
 		EXPECT_EQ(variant->err, errno);
 		warned(_metadata, mv.map_name, variant->msg);
+		/* What cannot be formatted has no typed value either. */
+		if (variant->err == EOPNOTSUPP) {
+			reset_log();
+			EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_value(&f, data + f.offset,
+								   f.size, &v));
+			warned(_metadata, mv.map_name, variant->msg);
+		}
 		return;
 	}
 	EXPECT_EQ((int)strlen(variant->want), len);
@@ -1694,6 +1774,7 @@ TEST(btf_not_on_byte_boundary)
 
 TEST(btf_enum64_int128_char)
 {
+	struct bpfpoke_value v;
 	struct bpfpoke_map_value mv;
 	struct bpfpoke_field f;
 	struct btf *btf;
@@ -1740,11 +1821,13 @@ TEST(btf_enum64_int128_char)
 	ASSERT_EQ(0, bpfpoke_field_parse(&f, "-1", buf, sizeof(buf)));
 	bpfpoke_field_format(&f, buf, 8, text, sizeof(text), 0);
 	EXPECT_STREQ("-1", text);
-	bpfpoke_field_format(&f, buf, 8, text, sizeof(text), BPFPOKE_FORMAT_JSON);
-	EXPECT_STREQ("-1", text);
+	ASSERT_EQ(0, bpfpoke_field_value(&f, buf, 8, &v));
+	value_str(&v, text, sizeof(text));
+	EXPECT_STREQ("int -1", text);
 	ASSERT_EQ(0, bpfpoke_field_parse(&f, "SBIG_MIN", buf, sizeof(buf)));
-	bpfpoke_field_format(&f, buf, 8, text, sizeof(text), BPFPOKE_FORMAT_JSON);
-	EXPECT_STREQ("\"SBIG_MIN\"", text);
+	ASSERT_EQ(0, bpfpoke_field_value(&f, buf, 8, &v));
+	value_str(&v, text, sizeof(text));
+	EXPECT_STREQ("enum SBIG_MIN", text);
 	reset_log();
 	EXPECT_EQ(-ERANGE, bpfpoke_field_parse(&f, "9223372036854775808", buf,
 					       sizeof(buf)));
@@ -1763,8 +1846,12 @@ TEST(btf_enum64_int128_char)
 	EXPECT_STREQ("0xfffffffffffffffffffffffffffffffe", text);
 	ASSERT_EQ(0, bpfpoke_field_parse(&f, "0x1234", buf, sizeof(buf)));
 	EXPECT_EQ(0, get_le(buf + 8, 8));
-	bpfpoke_field_format(&f, buf, 16, text, sizeof(text), BPFPOKE_FORMAT_JSON);
-	EXPECT_STREQ("\"0x1234\"", text);
+	bpfpoke_field_format(&f, buf, 16, text, sizeof(text), 0);
+	EXPECT_STREQ("0x1234", text);
+	ASSERT_EQ(0, bpfpoke_field_value(&f, buf, 16, &v));
+	EXPECT_EQ(BPFPOKE_VALUE_WIDE, v.type);
+	EXPECT_EQ(16, v.len);
+	EXPECT_EQ((const void *)buf, v.bytes);
 
 	field_init(&f);
 	ASSERT_EQ(0, bpfpoke_field_resolve(&mv, "c", &f));
@@ -1905,6 +1992,7 @@ TEST(btf_layout_bounds)
 
 TEST(value_misuse)
 {
+	struct bpfpoke_value v;
 	struct bpfpoke_map_value mv;
 	struct bpfpoke_field f;
 	__u8 buf[16] = {}, nan[8];
@@ -1938,9 +2026,9 @@ TEST(value_misuse)
 	field_init(&f);
 	ASSERT_EQ(0, bpfpoke_field_resolve(&mv, "d", &f));
 	memcpy(nan, &d, sizeof(nan));
-	EXPECT_EQ(4, bpfpoke_field_format(&f, nan, 8, text, sizeof(text),
-					  BPFPOKE_FORMAT_JSON));
-	EXPECT_STREQ("null", text);
+	ASSERT_EQ(0, bpfpoke_field_value(&f, nan, 8, &v));
+	EXPECT_EQ(BPFPOKE_VALUE_FLOAT, v.type);
+	EXPECT_TRUE(isnan(v.d));
 	EXPECT_EQ(3, bpfpoke_field_format(&f, nan, 8, text, sizeof(text), 0));
 	EXPECT_STREQ("nan", text);
 

@@ -14,7 +14,7 @@ mkdir -p "$outdir"
 kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 
 : "${BPFPOKE_VM_MEM:=3072}"
-: "${BPFPOKE_VM_TIMEOUT:=900}"	# whole boot, seconds
+: "${BPFPOKE_VM_TIMEOUT:=1500}"	# whole boot, seconds
 : "${BPFPOKE_TEST_TIMEOUT:=300}"	# each test program, seconds
 # One vCPU.  With two, QEMU 7.2's multi-threaded TCG froze L1 now and then
 # (6.1: whole VM stuck mid-test; 6.12: "Oops: int3" in a patched
