@@ -32,7 +32,7 @@ static int qmp_thaw(struct bpfpoke_freezer *f)
 {
 	struct json_object *ret;
 
-	return qmp_exec(&f->qmp, "cont", &ret);
+	return bpfpoke_qmp_exec(&f->qmp, "cont", &ret);
 }
 
 static int qmp_freeze(struct bpfpoke_freezer *f)
@@ -41,7 +41,7 @@ static int qmp_freeze(struct bpfpoke_freezer *f)
 	struct json_object *ret;
 	int err;
 
-	err = qmp_status(&f->qmp, status, sizeof(status));
+	err = bpfpoke_qmp_status(&f->qmp, status, sizeof(status));
 	if (err)
 		return err;
 	if (strcmp(status, "running")) {
@@ -49,20 +49,20 @@ static int qmp_freeze(struct bpfpoke_freezer *f)
 			status);
 		return 0;
 	}
-	err = freezer_register_signals(f);
+	err = bpfpoke_thaw_signals_register(f);
 	if (err)
 		return err;
 	/* Armed first: a signal from here on continues it. */
 	f->armed = 1;
-	err = qmp_exec(&f->qmp, "stop", &ret);
+	err = bpfpoke_qmp_exec(&f->qmp, "stop", &ret);
 	if (err == -EIO) {
 		/* QEMU refused: nothing was stopped. */
 		f->armed = 0;
-		freezer_unregister_signals(f);
+		bpfpoke_thaw_signals_unregister(f);
 		return err;
 	}
 	if (!err)
-		err = qmp_status(&f->qmp, status, sizeof(status));
+		err = bpfpoke_qmp_status(&f->qmp, status, sizeof(status));
 	if (!err && strcmp(status, "paused")) {
 		pr_warn("the VM's status is '%s' after QMP stop, not 'paused'\n",
 			status);
@@ -78,7 +78,7 @@ static int qmp_freeze(struct bpfpoke_freezer *f)
 			f->qmp.quiet = false;
 		}
 		f->armed = 0;
-		freezer_unregister_signals(f);
+		bpfpoke_thaw_signals_unregister(f);
 	}
 	return err;
 }
@@ -149,14 +149,14 @@ bpfpoke_freezer_open(const char *spec, const struct bpfpoke_freezer_opts *opts)
 	}
 	f->flags = o.flags;
 	f->timeout_ms = o.timeout_ms ? o.timeout_ms : DEFAULT_TIMEOUT_MS;
-	qmp_init(&f->qmp, f->timeout_ms);
+	bpfpoke_qmp_init(&f->qmp, f->timeout_ms);
 	err = parse_spec(f, spec, &path);
 	if (!err && f->kind == FREEZER_SIGSTOP && kill(f->pid, 0)) {
 		err = -errno;
 		pr_warn("cannot freeze the VMM %d: %s\n", f->pid, strerror(-err));
 	}
 	if (!err && f->kind == FREEZER_QMP)
-		err = qmp_open(&f->qmp, path);
+		err = bpfpoke_qmp_open(&f->qmp, path);
 	if (err) {
 		bpfpoke_freezer_close(f);
 		errno = -err;
@@ -178,7 +178,7 @@ int bpfpoke_freeze(struct bpfpoke_freezer *f)
 		return bpfpoke_err(-ECANCELED);
 	}
 	if (f->kind == FREEZER_SIGSTOP)
-		err = sigstop_freeze(f);
+		err = bpfpoke_sigstop_freeze(f);
 	else if (f->kind == FREEZER_QMP)
 		err = qmp_freeze(f);
 	if (!err)
@@ -196,7 +196,7 @@ int bpfpoke_thaw(struct bpfpoke_freezer *f)
 		return 0;
 	if (f->armed) {
 		if (f->kind == FREEZER_SIGSTOP)
-			err = sigstop_thaw(f);
+			err = bpfpoke_sigstop_thaw(f);
 		else if (f->kind == FREEZER_QMP)
 			err = qmp_thaw(f);
 		/* A signal may have thawed it meanwhile: that is a success. */
@@ -206,7 +206,7 @@ int bpfpoke_thaw(struct bpfpoke_freezer *f)
 			return bpfpoke_err(err);
 		f->armed = 0;
 	}
-	freezer_unregister_signals(f);
+	bpfpoke_thaw_signals_unregister(f);
 	f->frozen = false;
 	return 0;
 }
@@ -218,7 +218,7 @@ void bpfpoke_freezer_close(struct bpfpoke_freezer *f)
 	if (f->frozen)
 		bpfpoke_thaw(f);
 	f->armed = 0;
-	freezer_unregister_signals(f);
-	qmp_close(&f->qmp);
+	bpfpoke_thaw_signals_unregister(f);
+	bpfpoke_qmp_close(&f->qmp);
 	free(f);
 }

@@ -4,8 +4,8 @@
  * (sigstop.c) or QMP (qmp.c), and continuing it from a fatal signal's
  * handler (thaw_signal.c).
  */
-#ifndef __BPFPOKE_FREEZE_H
-#define __BPFPOKE_FREEZE_H
+#ifndef __BPFPOKE_LIB_FREEZE_H
+#define __BPFPOKE_LIB_FREEZE_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -36,11 +36,11 @@ struct bpfpoke_freezer {
 };
 
 /* thaw_signal.c */
-int freezer_register_signals(struct bpfpoke_freezer *f);
-void freezer_unregister_signals(struct bpfpoke_freezer *f);
+int bpfpoke_thaw_signals_register(struct bpfpoke_freezer *f);
+void bpfpoke_thaw_signals_unregister(struct bpfpoke_freezer *f);
 
 /* sigstop.c */
-int sigstop_freeze(struct bpfpoke_freezer *f);
-int sigstop_thaw(struct bpfpoke_freezer *f);
+int bpfpoke_sigstop_freeze(struct bpfpoke_freezer *f);
+int bpfpoke_sigstop_thaw(struct bpfpoke_freezer *f);
 
-#endif /* __BPFPOKE_FREEZE_H */
+#endif /* __BPFPOKE_LIB_FREEZE_H */

@@ -12,28 +12,12 @@
 #include <time.h>
 
 #include "bpfpoke.h"
+#include "opts.h"
 
-#ifndef offsetofend
-#define offsetofend(TYPE, FIELD) \
-	(offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
-#endif
-
-/*
- * Options structs, as libbpf (libbpf_internal.h) has them: struct TYPE
- * starts with its size_t sz and ends with TYPE##__last_field.  An older
- * caller's shorter struct is fine (the fields it lacks read as their
- * defaults through OPTS_GET); a newer caller's longer one is fine while
- * every byte this library does not know is zero.  Nothing beyond @sz is
- * ever read.
- */
+/* Options structs (opts.h); OPTS_VALID() logs what is wrong. */
 bool bpfpoke_opts_valid(const void *opts, size_t known_sz, const char *type);
 #define OPTS_VALID(opts, type)						\
-	(!(opts) || bpfpoke_opts_valid((opts),				\
-		offsetofend(struct type, type##__last_field), #type))
-#define OPTS_HAS(opts, field)						\
-	((opts) && (opts)->sz >= offsetofend(__typeof__(*(opts)), field))
-#define OPTS_GET(opts, field, fallback)					\
-	(OPTS_HAS(opts, field) ? (opts)->field : (fallback))
+	(!(opts) || bpfpoke_opts_valid((opts), OPTS_KNOWN_SZ(type), #type))
 
 __attribute__((format(printf, 2, 3)))
 void bpfpoke_pr(enum bpfpoke_print_level level, const char *fmt, ...);

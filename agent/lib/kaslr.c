@@ -30,7 +30,7 @@ static int read_phys_sym(struct mem *mem, const struct ksyms *k, __u64 text,
 {
 	if (!k->have[id])
 		return -ENOENT;
-	return mem_read(mem, text + k->off[id], buf, len);
+	return bpfpoke_mem_read(mem, text + k->off[id], buf, len);
 }
 
 /* 4 or 5 from the kernel's variables; 0 if they do not say. */
@@ -55,7 +55,7 @@ static bool maps_text(struct mem *mem, __u64 root, __u32 levels, __u64 kva,
 {
 	__u64 pa;
 
-	return !pgwalk(mem, root, levels, kva, &pa, NULL) && pa == text;
+	return !bpfpoke_pgwalk(mem, root, levels, kva, &pa, NULL) && pa == text;
 }
 
 /* _text's virtual address for the image at @text, or 0. */
@@ -123,7 +123,7 @@ static int try_image(struct kmodel *km, struct mem *mem,
 	km->vmemmap_base = read_base(mem, k, text, KSYM_VMEMMAP_BASE,
 				     levels == 5 ? VMEMMAP_BASE_L5 :
 						   VMEMMAP_BASE_L4);
-	if (!kva_canonical(levels, km->page_offset_base) ||
+	if (!bpfpoke_kva_canonical(levels, km->page_offset_base) ||
 	    (km->page_offset_base & (PAGE_SIZE_4K - 1)) ||
 	    km->page_offset_base >= START_KERNEL_MAP) {
 		pr_warn("kernel at gpa 0x%llx: page_offset_base 0x%llx is not a direct-map base\n",
@@ -137,8 +137,8 @@ static int try_image(struct kmodel *km, struct mem *mem,
 			 (unsigned long long)kva);
 
 	memset(banner, 0, sizeof(banner));
-	mem_read(mem, text + k->off[KSYM_LINUX_BANNER], banner,
-		 sizeof(banner) - 1);
+	bpfpoke_mem_read(mem, text + k->off[KSYM_LINUX_BANNER], banner,
+			 sizeof(banner) - 1);
 	for (i = 0; i < sizeof(banner) - 1; i++)
 		if (banner[i] == '\n' || (unsigned char)banner[i] < 0x20 ||
 		    (unsigned char)banner[i] > 0x7e)
@@ -148,7 +148,7 @@ static int try_image(struct kmodel *km, struct mem *mem,
 	return 0;
 }
 
-int kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k)
+int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k)
 {
 	__u64 banner_off = k->off[KSYM_LINUX_BANNER];
 	__u64 span = k->have[KSYM_END] ? k->off[KSYM_END] : banner_off + 64;
@@ -164,7 +164,7 @@ int kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k)
 		for (; text < end && end - text >= span; text += PMD_SIZE_2M) {
 			char buf[sizeof(BANNER_PREFIX) - 1];
 
-			if (mem_read(mem, text + banner_off, buf, sizeof(buf)) ||
+			if (bpfpoke_mem_read(mem, text + banner_off, buf, sizeof(buf)) ||
 			    memcmp(buf, BANNER_PREFIX, sizeof(buf)))
 				continue;
 			candidates++;

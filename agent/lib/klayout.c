@@ -219,7 +219,7 @@ static void resolve_arena(struct klayout *l, const struct btf *btf)
 	l->have_arena = true;
 }
 
-int klayout_resolve(struct klayout *l, const struct btf *btf)
+int bpfpoke_klayout_resolve(struct klayout *l, const struct btf *btf)
 {
 	const struct btf_type *t, *at;
 	unsigned int i;
@@ -284,7 +284,7 @@ int klayout_resolve(struct klayout *l, const struct btf *btf)
 	return err;
 }
 
-__u64 kfield_get(const void *buf, const struct kfield *f)
+__u64 bpfpoke_kfield_get(const void *buf, const struct kfield *f)
 {
 	const unsigned char *p = (const unsigned char *)buf + f->off;
 	__u64 v = 0;

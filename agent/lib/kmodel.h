@@ -58,12 +58,11 @@ struct ksyms {
 	bool dup[NR_KSYMS];
 };
 
-const char *ksym_name(enum ksym_id id);
 /* Parse System.map or /proc/kallsyms text; an ELF vmlinux's .symtab. */
-int ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
-		     const char *src);
-int ksyms_read_text(struct ksyms *k, const char *path);
-int ksyms_read_elf(struct ksyms *k, const char *path);
+int bpfpoke_ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
+			     const char *src);
+int bpfpoke_ksyms_read_text(struct ksyms *k, const char *path);
+int bpfpoke_ksyms_read_elf(struct ksyms *k, const char *path);
 
 /* Layouts */
 
@@ -106,9 +105,9 @@ struct klayout {
 };
 
 struct btf;
-int klayout_resolve(struct klayout *l, const struct btf *btf);
+int bpfpoke_klayout_resolve(struct klayout *l, const struct btf *btf);
 /* A field of @size bytes (1, 2, 4 or 8) in a struct read into @buf. */
-__u64 kfield_get(const void *buf, const struct kfield *f);
+__u64 bpfpoke_kfield_get(const void *buf, const struct kfield *f);
 
 /* Where the kernel is, and the translation cache */
 
@@ -135,18 +134,18 @@ struct kmodel {
 };
 
 /* Page-table walk only, no shortcut and no cache: for the KASLR search. */
-int pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
-	   __u64 *page_size);
-bool kva_canonical(__u32 levels, __u64 va);
-int km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
-		 __u64 *contig);
-int km_read(struct kmodel *km, struct mem *mem, __u64 va, void *buf,
-	    size_t len);
-int km_write(struct kmodel *km, struct mem *mem, __u64 va, const void *buf,
-	     size_t len);
-void km_flush(struct kmodel *km);
+int bpfpoke_pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
+		   __u64 *page_size);
+bool bpfpoke_kva_canonical(__u32 levels, __u64 va);
+int bpfpoke_km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
+			 __u64 *contig);
+int bpfpoke_km_read(struct kmodel *km, struct mem *mem, __u64 va, void *buf,
+		    size_t len);
+int bpfpoke_km_write(struct kmodel *km, struct mem *mem, __u64 va, const void *buf,
+		     size_t len);
+void bpfpoke_km_flush(struct kmodel *km);
 
-int kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k);
+int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k);
 
 /* Session */
 
@@ -171,6 +170,5 @@ struct bpfpoke_session {
 	__u64 map_walks_ns;
 };
 
-int maps_walk(struct bpfpoke_session *s);
 
 #endif /* __BPFPOKE_KMODEL_H */

@@ -99,7 +99,7 @@ static int read_map(struct walk *w, __u64 kva, __u64 index)
 	__u64 id;
 	int err;
 
-	if (!kva_canonical(s->km.levels, kva) || (kva & 7)) {
+	if (!bpfpoke_kva_canonical(s->km.levels, kva) || (kva & 7)) {
 		pr_warn("map_idr: index %llu holds 0x%llx, not a kernel pointer; skipped\n",
 			(unsigned long long)index, (unsigned long long)kva);
 		return 0;
@@ -120,7 +120,7 @@ static int read_map(struct walk *w, __u64 kva, __u64 index)
 	buf = malloc(l->array_size > l->map_size ? l->array_size : l->map_size);
 	if (!buf)
 		return -ENOMEM;
-	err = km_read(&s->km, s->mem, kva, buf, l->map_size);
+	err = bpfpoke_km_read(&s->km, s->mem, kva, buf, l->map_size);
 	if (err) {
 		pr_warn("map_idr: index %llu: struct bpf_map at 0x%llx cannot be read (%s); skipped\n",
 			(unsigned long long)index, (unsigned long long)kva,
@@ -128,7 +128,7 @@ static int read_map(struct walk *w, __u64 kva, __u64 index)
 		free(buf);
 		return 0;
 	}
-	id = kfield_get(buf, &l->map_id);
+	id = bpfpoke_kfield_get(buf, &l->map_id);
 	if (id != index + w->idr_base) {
 		pr_warn("map_idr: index %llu holds a map with id %llu; skipped\n",
 			(unsigned long long)index, (unsigned long long)id);
@@ -139,15 +139,15 @@ static int read_map(struct walk *w, __u64 kva, __u64 index)
 	memset(m, 0, sizeof(*m));
 	m->id = id;
 	m->kva = kva;
-	m->type = kfield_get(buf, &l->map_type);
-	m->key_size = kfield_get(buf, &l->map_key_size);
-	m->value_size = kfield_get(buf, &l->map_value_size);
-	m->max_entries = kfield_get(buf, &l->map_max_entries);
-	m->map_flags = kfield_get(buf, &l->map_flags);
-	m->frozen = kfield_get(buf, &l->map_frozen) != 0;
-	m->btf_key_type_id = kfield_get(buf, &l->map_btf_key_type_id);
-	m->btf_value_type_id = kfield_get(buf, &l->map_btf_value_type_id);
-	m->btf_kva = kfield_get(buf, &l->map_btf);
+	m->type = bpfpoke_kfield_get(buf, &l->map_type);
+	m->key_size = bpfpoke_kfield_get(buf, &l->map_key_size);
+	m->value_size = bpfpoke_kfield_get(buf, &l->map_value_size);
+	m->max_entries = bpfpoke_kfield_get(buf, &l->map_max_entries);
+	m->map_flags = bpfpoke_kfield_get(buf, &l->map_flags);
+	m->frozen = bpfpoke_kfield_get(buf, &l->map_frozen) != 0;
+	m->btf_key_type_id = bpfpoke_kfield_get(buf, &l->map_btf_key_type_id);
+	m->btf_value_type_id = bpfpoke_kfield_get(buf, &l->map_btf_value_type_id);
+	m->btf_kva = bpfpoke_kfield_get(buf, &l->map_btf);
 	memcpy(m->name, buf + l->map_name.off,
 	       l->map_name.size < sizeof(m->name) ? l->map_name.size :
 						    sizeof(m->name) - 1);
@@ -157,8 +157,8 @@ static int read_map(struct walk *w, __u64 kva, __u64 index)
 		__u64 elem = (m->value_size + 7ULL) & ~7ULL;
 
 		if (l->array_elem_size.have &&
-		    !km_read(&s->km, s->mem, kva, buf, l->array_size))
-			elem = kfield_get(buf, &l->array_elem_size);
+		    !bpfpoke_km_read(&s->km, s->mem, kva, buf, l->array_size))
+			elem = bpfpoke_kfield_get(buf, &l->array_elem_size);
 		/* A value area that wraps or is not 8-byte strided is not one. */
 		if (elem >= m->value_size && elem - m->value_size < 8 &&
 		    kva + l->array_value.off > kva) {
@@ -169,9 +169,9 @@ static int read_map(struct walk *w, __u64 kva, __u64 index)
 	if (m->btf_kva && l->btf_id.have) {
 		__u32 btf_id = 0;
 
-		if (kva_canonical(s->km.levels, m->btf_kva) &&
-		    !km_read(&s->km, s->mem, m->btf_kva + l->btf_id.off,
-			     &btf_id, sizeof(btf_id)))
+		if (bpfpoke_kva_canonical(s->km.levels, m->btf_kva) &&
+		    !bpfpoke_km_read(&s->km, s->mem, m->btf_kva + l->btf_id.off,
+				     &btf_id, sizeof(btf_id)))
 			m->btf_id = btf_id;
 	}
 	free(buf);
@@ -194,7 +194,7 @@ static int walk_node(struct walk *w, __u64 node, __u64 index,
 		pr_warn("%s: xarray deeper than %d levels\n", w->what, MAX_DEPTH);
 		return -ELOOP;
 	}
-	if (!kva_canonical(w->s->km.levels, node)) {
+	if (!bpfpoke_kva_canonical(w->s->km.levels, node)) {
 		pr_warn("%s: xarray node 0x%llx is not a kernel address\n",
 			w->what, (unsigned long long)node);
 		return -EFAULT;
@@ -202,13 +202,13 @@ static int walk_node(struct walk *w, __u64 node, __u64 index,
 	err = seen_add(w, node);
 	if (err)
 		return err;
-	err = km_read(&w->s->km, w->s->mem, node, w->node_buf, l->node_size);
+	err = bpfpoke_km_read(&w->s->km, w->s->mem, node, w->node_buf, l->node_size);
 	if (err) {
 		pr_warn("%s: xarray node 0x%llx cannot be read\n",
 			w->what, (unsigned long long)node);
 		return err;
 	}
-	shift = kfield_get(w->node_buf, &l->node_shift);
+	shift = bpfpoke_kfield_get(w->node_buf, &l->node_shift);
 	/* Shifts descend by one chunk per level down to 0. */
 	if (shift % w->chunk_shift || shift >= 64 ||
 	    (parent_shift >= 0 &&
@@ -279,13 +279,13 @@ static int idr_walk(struct walk *w, enum ksym_id sym)
 	idr = malloc(l->idr_size);
 	if (!idr)
 		return -ENOMEM;
-	err = km_read(&s->km, s->mem, idr_kva, idr, l->idr_size);
+	err = bpfpoke_km_read(&s->km, s->mem, idr_kva, idr, l->idr_size);
 	if (err) {
 		pr_warn("%s at 0x%llx cannot be read: %s\n", w->what,
 			(unsigned long long)idr_kva, strerror(-err));
 		goto out;
 	}
-	w->idr_base = kfield_get(idr, &l->idr_base);
+	w->idr_base = bpfpoke_kfield_get(idr, &l->idr_base);
 	memcpy(&head, idr + l->idr_rt.off + l->xa_head.off, sizeof(head));
 	/*
 	 * A head that is not a node is the entry for index 0 (an xarray
@@ -309,11 +309,11 @@ static int read_prog(struct walk *w, __u64 kva, __u64 index)
 		pr_warn("prog_idr: more than %u programs\n", BPFPOKE_MAX_MAPS);
 		return -E2BIG;
 	}
-	if (!kva_canonical(s->km.levels, kva) || (kva & 7) ||
-	    km_read(&s->km, s->mem, kva + l->prog_aux.off, &aux, sizeof(aux)) ||
-	    !kva_canonical(s->km.levels, aux) ||
-	    km_read(&s->km, s->mem, aux + l->aux_arena.off, &arena, sizeof(arena)) ||
-	    km_read(&s->km, s->mem, aux + l->aux_btf.off, &btf, sizeof(btf))) {
+	if (!bpfpoke_kva_canonical(s->km.levels, kva) || (kva & 7) ||
+	    bpfpoke_km_read(&s->km, s->mem, kva + l->prog_aux.off, &aux, sizeof(aux)) ||
+	    !bpfpoke_kva_canonical(s->km.levels, aux) ||
+	    bpfpoke_km_read(&s->km, s->mem, aux + l->aux_arena.off, &arena, sizeof(arena)) ||
+	    bpfpoke_km_read(&s->km, s->mem, aux + l->aux_btf.off, &btf, sizeof(btf))) {
 		pr_debug("prog_idr: index %llu: no readable program; skipped\n",
 			 (unsigned long long)index);
 		return 0;
@@ -373,14 +373,14 @@ static void arena_globals(struct walk *w, struct bpfpoke_map_info *m)
 	t = sec > 0 ? btf__type_by_id(btf, sec) : NULL;
 	span = (__u64)m->max_entries * PAGE_SIZE_4K;
 	if (!t || !t->size || t->size > span ||
-	    km_read(&s->km, s->mem, m->kva + l->arena_user_vm_start.off,
-		    &user_start, sizeof(user_start)) ||
-	    km_read(&s->km, s->mem, m->kva + l->arena_kern_vm.off, &vm,
-		    sizeof(vm)) ||
-	    !kva_canonical(s->km.levels, vm) ||
-	    km_read(&s->km, s->mem, vm + l->vm_addr.off, &vm_addr,
-		    sizeof(vm_addr)) ||
-	    !kva_canonical(s->km.levels, vm_addr) || !user_start) {
+	    bpfpoke_km_read(&s->km, s->mem, m->kva + l->arena_user_vm_start.off,
+			    &user_start, sizeof(user_start)) ||
+	    bpfpoke_km_read(&s->km, s->mem, m->kva + l->arena_kern_vm.off, &vm,
+			    sizeof(vm)) ||
+	    !bpfpoke_kva_canonical(s->km.levels, vm) ||
+	    bpfpoke_km_read(&s->km, s->mem, vm + l->vm_addr.off, &vm_addr,
+			    sizeof(vm_addr)) ||
+	    !bpfpoke_kva_canonical(s->km.levels, vm_addr) || !user_start) {
 		btf__free(btf);
 		return;
 	}
@@ -392,8 +392,8 @@ static void arena_globals(struct walk *w, struct bpfpoke_map_info *m)
 		if (lo + t->size > 1ULL << 32)
 			continue;
 		base = vm_addr + l->arena_guard / 2 + lo;
-		if (base < vm_addr || !kva_canonical(s->km.levels, base) ||
-		    km_translate(&s->km, s->mem, base, &pa, &contig))
+		if (base < vm_addr || !bpfpoke_kva_canonical(s->km.levels, base) ||
+		    bpfpoke_km_translate(&s->km, s->mem, base, &pa, &contig))
 			continue;
 		m->arena_globals = true;
 		m->btf_kva = btf_kva;
@@ -403,14 +403,14 @@ static void arena_globals(struct walk *w, struct bpfpoke_map_info *m)
 		m->value_kva = base;
 		m->btf_id = 0;
 		if (l->btf_id.have)
-			km_read(&s->km, s->mem, btf_kva + l->btf_id.off,
-				&m->btf_id, sizeof(m->btf_id));
+			bpfpoke_km_read(&s->km, s->mem, btf_kva + l->btf_id.off,
+					&m->btf_id, sizeof(m->btf_id));
 		break;
 	}
 	btf__free(btf);
 }
 
-int maps_walk(struct bpfpoke_session *s)
+static int maps_walk(struct bpfpoke_session *s)
 {
 	const struct klayout *l = &s->layout;
 	struct walk w = { .s = s, .what = "map_idr", .leaf = read_map };
@@ -493,7 +493,7 @@ int bpfpoke_maps_refresh(struct bpfpoke_session *s)
 	if (!s || !s->km.loaded)
 		return bpfpoke_err(-EINVAL);
 	s->maps_valid = false;
-	km_flush(&s->km);
+	bpfpoke_km_flush(&s->km);
 	return bpfpoke_err(maps_walk(s));
 }
 
@@ -586,22 +586,22 @@ struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = km_read(&s->km, s->mem, map->btf_kva, sbuf, l->btf_size);
+	err = bpfpoke_km_read(&s->km, s->mem, map->btf_kva, sbuf, l->btf_size);
 	if (err) {
 		pr_warn("map %u: struct btf at 0x%llx cannot be read\n",
 			map->id, (unsigned long long)map->btf_kva);
 		goto out;
 	}
-	data = kfield_get(sbuf, &l->btf_data);
-	size = kfield_get(sbuf, &l->btf_data_size);
-	base = kfield_get(sbuf, &l->btf_base_btf);
+	data = bpfpoke_kfield_get(sbuf, &l->btf_data);
+	size = bpfpoke_kfield_get(sbuf, &l->btf_data_size);
+	base = bpfpoke_kfield_get(sbuf, &l->btf_base_btf);
 	if (size > BPFPOKE_MAX_BTF_SIZE) {
 		pr_warn("map %u: BTF of %llu bytes, more than %u\n", map->id,
 			(unsigned long long)size, BPFPOKE_MAX_BTF_SIZE);
 		err = -E2BIG;
 		goto out;
 	}
-	if (size < BTF_HDR_MIN || !kva_canonical(s->km.levels, data)) {
+	if (size < BTF_HDR_MIN || !bpfpoke_kva_canonical(s->km.levels, data)) {
 		pr_warn("map %u: BTF data 0x%llx of %llu bytes is not BTF\n",
 			map->id, (unsigned long long)data,
 			(unsigned long long)size);
@@ -613,7 +613,7 @@ struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = km_read(&s->km, s->mem, data, raw, size);
+	err = bpfpoke_km_read(&s->km, s->mem, data, raw, size);
 	if (err) {
 		pr_warn("map %u: BTF data at 0x%llx cannot be read\n", map->id,
 			(unsigned long long)data);
@@ -653,8 +653,8 @@ static int value_access(struct bpfpoke_session *s,
 	kva = map->value_kva + (__u64)index * map->elem_size + off;
 	if (kva < map->value_kva)
 		return -ERANGE;
-	return write ? km_write(&s->km, s->mem, kva, buf, len) :
-		       km_read(&s->km, s->mem, kva, buf, len);
+	return write ? bpfpoke_km_write(&s->km, s->mem, kva, buf, len) :
+		       bpfpoke_km_read(&s->km, s->mem, kva, buf, len);
 }
 
 int bpfpoke_map_value_read(struct bpfpoke_session *s,

@@ -16,7 +16,7 @@ static int region_cmp(const void *a, const void *b)
 	return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
 }
 
-int mem_regions_finish(struct mem *m)
+int bpfpoke_mem_regions_finish(struct mem *m)
 {
 	unsigned int i;
 
@@ -92,12 +92,12 @@ static int mem_access(struct mem *m, __u64 gpa, void *buf, size_t len,
 	return 0;
 }
 
-int mem_read(struct mem *m, __u64 gpa, void *buf, size_t len)
+int bpfpoke_mem_read(struct mem *m, __u64 gpa, void *buf, size_t len)
 {
 	return mem_access(m, gpa, buf, len, false);
 }
 
-int mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len)
+int bpfpoke_mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len)
 {
 	return mem_access(m, gpa, (void *)buf, len, true);
 }
@@ -126,7 +126,7 @@ static int mem_check_write(const struct mem *m, __u64 gpa, size_t len)
 	return 0;
 }
 
-int mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr)
+int bpfpoke_mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr)
 {
 	unsigned int i;
 	int err;
@@ -147,14 +147,14 @@ int mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr)
 	if (m->ops->write_batch)
 		return m->ops->write_batch(m, ops, nr);
 	for (i = 0; i < nr; i++) {
-		err = mem_write(m, ops[i].gpa, ops[i].buf, ops[i].len);
+		err = bpfpoke_mem_write(m, ops[i].gpa, ops[i].buf, ops[i].len);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-void mem_close(struct mem *m)
+void bpfpoke_mem_close(struct mem *m)
 {
 	if (m)
 		m->ops->close(m);

@@ -33,7 +33,7 @@ struct mem_ops {
 	int (*write)(struct mem *m, const struct bpfpoke_mem_region *r,
 		     __u64 gpa, const void *buf, size_t len);
 	/*
-	 * Optional: write every op of a batch or none (mem_write_batch()
+	 * Optional: write every op of a batch or none (bpfpoke_mem_write_batch()
 	 * has checked each op against the regions).  0 or -errno.
 	 */
 	int (*write_batch)(struct mem *m, const struct mem_wop *ops,
@@ -46,7 +46,7 @@ struct mem_ops {
  * memslots; a VM with more is not one bpfpoke is built for.
  */
 #define MEM_MAX_REGIONS		64
-/* Longest single mem_read()/mem_write(). */
+/* Longest single bpfpoke_mem_read()/bpfpoke_mem_write(). */
 #define MEM_MAX_LEN		(64u << 20)
 
 struct mem {
@@ -59,9 +59,12 @@ struct mem {
 };
 
 /* Backends: NULL and errno on failure, with a WARN message. */
-struct mem *mem_file_open(const char *path, __u64 below_4g,
-			  __u64 max_below_4g, bool writable);
-struct mem *mem_kmod_open(int vm_pid, bool writable);
+struct mem *bpfpoke_mem_file_open(const char *path, __u64 below_4g,
+				  __u64 max_below_4g, bool writable);
+struct mem *bpfpoke_mem_kmod_open(int vm_pid, bool writable);
+/* 0 if bpfpoke.ko's BPFPOKE_GET_API answer will do, -EPROTONOSUPPORT if not. */
+struct bpfpoke_api;
+int bpfpoke_kmod_api_check(const struct bpfpoke_api *api);
 
 /*
  * Move bytes at guest-physical @gpa.  The range may span regions that
@@ -69,11 +72,11 @@ struct mem *mem_kmod_open(int vm_pid, bool writable);
  * region, -EINVAL for a bad length, -EROFS for a write to a read-only
  * region or a session opened read-only, or the backend's error.
  */
-int mem_read(struct mem *m, __u64 gpa, void *buf, size_t len);
-int mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len);
-void mem_close(struct mem *m);
+int bpfpoke_mem_read(struct mem *m, __u64 gpa, void *buf, size_t len);
+int bpfpoke_mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len);
+void bpfpoke_mem_close(struct mem *m);
 
-/* Most ops of one mem_write_batch(). */
+/* Most ops of one bpfpoke_mem_write_batch(). */
 #define MEM_MAX_BATCH		4096
 
 /*
@@ -84,12 +87,12 @@ void mem_close(struct mem *m);
  * failure of the file itself may leave earlier ops written, and a running
  * guest may see some ops before the others (freeze it to avoid that).
  * Return 0, -EINVAL (bad op, 0 or more than MEM_MAX_BATCH ops), -EFAULT,
- * -EROFS as mem_write(), -E2BIG when the batch exceeds what the backend
+ * -EROFS as bpfpoke_mem_write(), -E2BIG when the batch exceeds what the backend
  * can do at once, or the backend's error.
  */
-int mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr);
+int bpfpoke_mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr);
 
 /* Sort and check the regions a backend filled in; -EINVAL on overlap. */
-int mem_regions_finish(struct mem *m);
+int bpfpoke_mem_regions_finish(struct mem *m);
 
 #endif /* __BPFPOKE_MEM_H */

@@ -119,8 +119,8 @@ static const struct mem_ops mem_file_ops = {
 	.close = mf_close,
 };
 
-struct mem *mem_file_open(const char *path, __u64 below_4g,
-			  __u64 max_below_4g, bool writable)
+struct mem *bpfpoke_mem_file_open(const char *path, __u64 below_4g,
+				  __u64 max_below_4g, bool writable)
 {
 	struct mem_file *mf;
 	struct stat st;
@@ -176,7 +176,7 @@ struct mem *mem_file_open(const char *path, __u64 below_4g,
 		mf->mem.nr_regions = 2;
 	}
 	/* Already sorted: the check is all that runs. */
-	err = mem_regions_finish(&mf->mem);
+	err = bpfpoke_mem_regions_finish(&mf->mem);
 	if (err)
 		goto err_close;
 	pr_debug("%s: %llu MiB, 0x%llx below 4 GiB\n", mf->mem.desc,

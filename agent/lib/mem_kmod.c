@@ -12,18 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
+#include <sys/pidfd.h>
 #include <linux/bpfpoke.h>
 
 #include "internal.h"
 #include "mem.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 #define BPFPOKE_DEV		"/dev/bpfpoke"
 #define KVM_VM_LINK		"anon_inode:kvm-vm"
@@ -273,7 +267,7 @@ static int take_vm_fd(int pid, const char *desc)
 {
 	int pidfd, remote, fd, err;
 
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0) {
 		err = -errno;
 		pr_warn("%s: pidfd_open: %s\n", desc, strerror(-err));
@@ -284,7 +278,7 @@ static int take_vm_fd(int pid, const char *desc)
 		close(pidfd);
 		return remote;
 	}
-	fd = syscall(SYS_pidfd_getfd, pidfd, remote, 0);
+	fd = pidfd_getfd(pidfd, remote, 0);
 	err = -errno;
 	close(pidfd);
 	if (fd < 0) {
@@ -327,10 +321,24 @@ static int mk_regions(struct mem_kmod *mk)
 				 BPFPOKE_MEM_REGION_READONLY : 0,
 		};
 	}
-	return mem_regions_finish(&mk->mem);
+	return bpfpoke_mem_regions_finish(&mk->mem);
 }
 
-struct mem *mem_kmod_open(int vm_pid, bool writable)
+/*
+ * The ABI policy of docs/userspace-api/bpfpoke.rst: api_version is a
+ * floor (the ABI only grows, by feature bits), the features this library
+ * uses must be there, unknown ones are ignored, and no limit may be 0.
+ */
+int bpfpoke_kmod_api_check(const struct bpfpoke_api *api)
+{
+	if (api->api_version < BPFPOKE_API_VERSION ||
+	    (api->features & NEEDED_FEATURES) != NEEDED_FEATURES ||
+	    !api->max_ops || !api->max_op_len || !api->max_batch_len)
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+struct mem *bpfpoke_mem_kmod_open(int vm_pid, bool writable)
 {
 	struct bpfpoke_attach att = {};
 	struct mem_kmod *mk;
@@ -363,14 +371,12 @@ struct mem *mem_kmod_open(int vm_pid, bool writable)
 		pr_warn("%s: BPFPOKE_GET_API: %s\n", mk->mem.desc, strerror(-err));
 		goto err_close;
 	}
-	if (mk->api.api_version != BPFPOKE_API_VERSION ||
-	    (mk->api.features & NEEDED_FEATURES) != NEEDED_FEATURES ||
-	    !mk->api.max_ops || !mk->api.max_op_len || !mk->api.max_batch_len) {
-		pr_warn("%s: bpfpoke.ko has API %u, features 0x%llx; need API %u with 0x%llx\n",
+	err = bpfpoke_kmod_api_check(&mk->api);
+	if (err) {
+		pr_warn("%s: bpfpoke.ko has API %u, features 0x%llx; need API %u or later with 0x%llx and non-zero limits\n",
 			mk->mem.desc, mk->api.api_version,
 			(unsigned long long)mk->api.features, BPFPOKE_API_VERSION,
 			(unsigned long long)NEEDED_FEATURES);
-		err = -EPROTONOSUPPORT;
 		goto err_close;
 	}
 

@@ -19,7 +19,7 @@
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL	/* bits 12..51 */
 #define PTRS_PER_TABLE	512
 
-bool kva_canonical(__u32 levels, __u64 va)
+bool bpfpoke_kva_canonical(__u32 levels, __u64 va)
 {
 	unsigned int bits = levels == 5 ? 57 : 48;
 	__s64 sva = (__s64)va;
@@ -28,15 +28,15 @@ bool kva_canonical(__u32 levels, __u64 va)
 	return (sva >> (bits - 1)) == -1;
 }
 
-int pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
-	   __u64 *page_size)
+int bpfpoke_pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
+		   __u64 *page_size)
 {
 	__u64 table = root;
 	int level, err;
 
 	if (levels != 4 && levels != 5)
 		return -EINVAL;
-	if (!kva_canonical(levels, va))
+	if (!bpfpoke_kva_canonical(levels, va))
 		return -EFAULT;
 	/* One read per level: a table that points to itself cannot loop. */
 	for (level = levels; level >= 1; level--) {
@@ -44,7 +44,7 @@ int pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
 		__u64 idx = (va >> shift) & (PTRS_PER_TABLE - 1);
 		__u64 e, size = 1ULL << shift;
 
-		err = mem_read(mem, table + idx * 8, &e, sizeof(e));
+		err = bpfpoke_mem_read(mem, table + idx * 8, &e, sizeof(e));
 		if (err)
 			return err;
 		if (!(e & PTE_PRESENT))
@@ -63,7 +63,7 @@ int pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *pa,
 	return -EFAULT;	/* not reached */
 }
 
-void km_flush(struct kmodel *km)
+void bpfpoke_km_flush(struct kmodel *km)
 {
 	memset(km->tlb, 0, sizeof(km->tlb));
 }
@@ -85,8 +85,8 @@ static __u64 direct_map_end(const struct kmodel *km)
  * @contig: bytes from @va on that are physically contiguous with it and
  * translate the same way (to the end of the page, or of the linear area).
  */
-int km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
-		 __u64 *contig)
+int bpfpoke_km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
+			 __u64 *contig)
 {
 	struct tlb_entry *te;
 	__u64 size, gpa;
@@ -94,7 +94,7 @@ int km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
 
 	if (!km->loaded)
 		return -EINVAL;
-	if (!kva_canonical(km->levels, va))
+	if (!bpfpoke_kva_canonical(km->levels, va))
 		return -EFAULT;
 	if (va >= km->page_offset_base && va < direct_map_end(km)) {
 		*pa = va - km->page_offset_base;
@@ -113,7 +113,7 @@ int km_translate(struct kmodel *km, struct mem *mem, __u64 va, __u64 *pa,
 		*contig = PAGE_SIZE_4K - (va & (PAGE_SIZE_4K - 1));
 		return 0;
 	}
-	err = pgwalk(mem, km->top_pgt_gpa, km->levels, va, &gpa, &size);
+	err = bpfpoke_pgwalk(mem, km->top_pgt_gpa, km->levels, va, &gpa, &size);
 	if (err)
 		return err;
 	te->vpage = (va >> 12) + 1;
@@ -135,12 +135,12 @@ static int km_access(struct kmodel *km, struct mem *mem, __u64 va,
 		size_t chunk;
 		int err;
 
-		err = km_translate(km, mem, va, &pa, &contig);
+		err = bpfpoke_km_translate(km, mem, va, &pa, &contig);
 		if (err)
 			return err;
 		chunk = contig < len ? contig : len;
-		err = write ? mem_write(mem, pa, buf, chunk) :
-			      mem_read(mem, pa, buf, chunk);
+		err = write ? bpfpoke_mem_write(mem, pa, buf, chunk) :
+			      bpfpoke_mem_read(mem, pa, buf, chunk);
 		if (err)
 			return err;
 		va += chunk;
@@ -150,14 +150,14 @@ static int km_access(struct kmodel *km, struct mem *mem, __u64 va,
 	return 0;
 }
 
-int km_read(struct kmodel *km, struct mem *mem, __u64 va, void *buf,
-	    size_t len)
+int bpfpoke_km_read(struct kmodel *km, struct mem *mem, __u64 va, void *buf,
+		    size_t len)
 {
 	return km_access(km, mem, va, buf, len, false);
 }
 
-int km_write(struct kmodel *km, struct mem *mem, __u64 va, const void *buf,
-	     size_t len)
+int bpfpoke_km_write(struct kmodel *km, struct mem *mem, __u64 va, const void *buf,
+		     size_t len)
 {
 	return km_access(km, mem, va, (void *)buf, len, true);
 }

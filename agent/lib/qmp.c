@@ -37,7 +37,7 @@
 	bpfpoke_pr((q)->quiet ? BPFPOKE_INFO : BPFPOKE_WARN,		\
 		   "libbpfpoke: " fmt, ##__VA_ARGS__)
 
-void qmp_init(struct qmp *q, unsigned int timeout_ms)
+void bpfpoke_qmp_init(struct qmp *q, unsigned int timeout_ms)
 {
 	memset(q, 0, sizeof(*q));
 	q->fd = -1;
@@ -71,7 +71,7 @@ static void send_all_raw(int fd, const char *p, size_t len)
  * (found by its id in the byte stream) or SIGNAL_CONT_MS passed: QEMU
  * drops the commands it has not run yet when the connection closes.
  */
-void qmp_cont_from_signal(struct qmp *q)
+void bpfpoke_qmp_cont_from_signal(struct qmp *q)
 {
 	static const char cmd[] =
 		"{\"execute\": \"cont\", \"id\": \"" SIGNAL_CONT_ID "\"}\r\n";
@@ -331,7 +331,7 @@ static const char *qmp_io_why(const struct qmp *q, int err, char *buf,
  * when a signal handler used the connection; the errors of qmp_send()
  * and qmp_next().  Every failure is logged as "QMP NAME failed: ...".
  */
-int qmp_exec(struct qmp *q, const char *name, struct json_object **ret)
+int bpfpoke_qmp_exec(struct qmp *q, const char *name, struct json_object **ret)
 {
 	long long deadline = bpfpoke_now_ms() + q->timeout_ms;
 	char cmd[128], why[QMP_DESC_MAX];
@@ -402,12 +402,12 @@ int qmp_exec(struct qmp *q, const char *name, struct json_object **ret)
 }
 
 /* query-status: the status string into @status. */
-int qmp_status(struct qmp *q, char *status, size_t size)
+int bpfpoke_qmp_status(struct qmp *q, char *status, size_t size)
 {
 	struct json_object *ret;
 	int err;
 
-	err = qmp_exec(q, "query-status", &ret);
+	err = bpfpoke_qmp_exec(q, "query-status", &ret);
 	if (err)
 		return err;
 	if (!qmp_text(member(ret, "status"), status, size)) {
@@ -418,7 +418,7 @@ int qmp_status(struct qmp *q, char *status, size_t size)
 }
 
 /* Connect to QMP socket @path, read the greeting, negotiate. */
-int qmp_open(struct qmp *q, const char *path)
+int bpfpoke_qmp_open(struct qmp *q, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct json_object *greeting, *ret;
@@ -478,10 +478,10 @@ int qmp_open(struct qmp *q, const char *path)
 		pr_warn("QMP socket %s: %s\n", path, qmp_io_why(q, err, why, sizeof(why)));
 		return err;
 	}
-	return qmp_exec(q, "qmp_capabilities", &ret);
+	return bpfpoke_qmp_exec(q, "qmp_capabilities", &ret);
 }
 
-void qmp_close(struct qmp *q)
+void bpfpoke_qmp_close(struct qmp *q)
 {
 	if (q->fd >= 0)
 		close(q->fd);

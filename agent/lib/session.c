@@ -61,7 +61,7 @@ static int load_btf(struct bpfpoke_session *s)
 		return err;
 	}
 	s->vmlinux_btf = btf;
-	err = klayout_resolve(&s->layout, btf);
+	err = bpfpoke_klayout_resolve(&s->layout, btf);
 	s->times.vmlinux_btf_ns = bpfpoke_now_ns() - t0;
 	return err;
 }
@@ -112,8 +112,8 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 		goto err_close;
 
 	t0 = bpfpoke_now_ns();
-	err = s->vmlinux ? ksyms_read_elf(&s->syms, s->vmlinux) :
-			   ksyms_read_text(&s->syms, s->symbols);
+	err = s->vmlinux ? bpfpoke_ksyms_read_elf(&s->syms, s->vmlinux) :
+			   bpfpoke_ksyms_read_text(&s->syms, s->symbols);
 	s->times.symbols_ns = bpfpoke_now_ns() - t0;
 	if (err)
 		goto err_close;
@@ -141,9 +141,9 @@ int bpfpoke_session_attach(struct bpfpoke_session *s)
 	writable = s->flags & BPFPOKE_SESSION_WRITABLE;
 	t0 = bpfpoke_now_ns();
 	s->mem = s->mem_file ?
-		 mem_file_open(s->mem_file, s->below_4g, s->max_below_4g,
-			       writable) :
-		 mem_kmod_open(s->vm_pid, writable);
+		 bpfpoke_mem_file_open(s->mem_file, s->below_4g, s->max_below_4g,
+				       writable) :
+		 bpfpoke_mem_kmod_open(s->vm_pid, writable);
 	s->times.attach_ns = bpfpoke_now_ns() - t0;
 	return s->mem ? 0 : bpfpoke_err(-errno);
 }
@@ -158,7 +158,7 @@ int bpfpoke_session_load(struct bpfpoke_session *s)
 	if (s->km.loaded)
 		return bpfpoke_err(-EALREADY);
 	t0 = bpfpoke_now_ns();
-	err = kaslr_find(&s->km, s->mem, &s->syms);
+	err = bpfpoke_kaslr_find(&s->km, s->mem, &s->syms);
 	s->times.kaslr_ns = bpfpoke_now_ns() - t0;
 	return bpfpoke_err(err);
 }
@@ -167,7 +167,7 @@ void bpfpoke_session_close(struct bpfpoke_session *s)
 {
 	if (!s)
 		return;
-	mem_close(s->mem);
+	bpfpoke_mem_close(s->mem);
 	btf__free(s->vmlinux_btf);
 	free(s->maps);
 	free(s->vmlinux);
@@ -216,17 +216,12 @@ bpfpoke_session_times(const struct bpfpoke_session *s)
 	return s ? &s->times : NULL;
 }
 
-const struct btf *bpfpoke_session_vmlinux_btf(const struct bpfpoke_session *s)
-{
-	return s ? s->vmlinux_btf : NULL;
-}
-
 int bpfpoke_read_phys(struct bpfpoke_session *s, __u64 gpa, void *buf,
 		      size_t len)
 {
 	if (!s || !s->mem || !buf)
 		return bpfpoke_err(-EINVAL);
-	return bpfpoke_err(mem_read(s->mem, gpa, buf, len));
+	return bpfpoke_err(bpfpoke_mem_read(s->mem, gpa, buf, len));
 }
 
 int bpfpoke_write_phys(struct bpfpoke_session *s, __u64 gpa,
@@ -234,7 +229,7 @@ int bpfpoke_write_phys(struct bpfpoke_session *s, __u64 gpa,
 {
 	if (!s || !s->mem || !buf)
 		return bpfpoke_err(-EINVAL);
-	return bpfpoke_err(mem_write(s->mem, gpa, buf, len));
+	return bpfpoke_err(bpfpoke_mem_write(s->mem, gpa, buf, len));
 }
 
 int bpfpoke_translate(struct bpfpoke_session *s, __u64 kva, __u64 *gpa)
@@ -243,7 +238,7 @@ int bpfpoke_translate(struct bpfpoke_session *s, __u64 kva, __u64 *gpa)
 
 	if (!s || !gpa || !s->km.loaded)
 		return bpfpoke_err(-EINVAL);
-	return bpfpoke_err(km_translate(&s->km, s->mem, kva, gpa, &contig));
+	return bpfpoke_err(bpfpoke_km_translate(&s->km, s->mem, kva, gpa, &contig));
 }
 
 int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
@@ -251,5 +246,5 @@ int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
 {
 	if (!s || !buf || !s->km.loaded)
 		return bpfpoke_err(-EINVAL);
-	return bpfpoke_err(km_read(&s->km, s->mem, kva, buf, len));
+	return bpfpoke_err(bpfpoke_km_read(&s->km, s->mem, kva, buf, len));
 }

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "../../uapi/bpfpoke/signal.h"
+#include <bpfpoke/signal.h>
 
 #define BPFPOKE_SIGNAL_FRAME_LEN	16
 

@@ -62,7 +62,7 @@ static int all_threads_stopped(int pid)
 	return seen ? ret : -ESRCH;
 }
 
-int sigstop_freeze(struct bpfpoke_freezer *f)
+int bpfpoke_sigstop_freeze(struct bpfpoke_freezer *f)
 {
 	struct timespec ts = { 0, SIGSTOP_POLL_NS };
 	long long deadline;
@@ -77,7 +77,7 @@ int sigstop_freeze(struct bpfpoke_freezer *f)
 		pr_info("the VMM %d is already stopped: left stopped\n", f->pid);
 		return 0;
 	}
-	err = freezer_register_signals(f);
+	err = bpfpoke_thaw_signals_register(f);
 	if (err)
 		return err;
 	/* Armed first: a signal from here on continues it. */
@@ -85,7 +85,7 @@ int sigstop_freeze(struct bpfpoke_freezer *f)
 	if (kill(f->pid, SIGSTOP)) {
 		err = -errno;
 		f->armed = 0;
-		freezer_unregister_signals(f);
+		bpfpoke_thaw_signals_unregister(f);
 		pr_warn("cannot freeze the VMM %d: %s\n", f->pid, strerror(-err));
 		return err;
 	}
@@ -101,7 +101,7 @@ int sigstop_freeze(struct bpfpoke_freezer *f)
 	if (f->armed)
 		kill(f->pid, SIGCONT);
 	f->armed = 0;
-	freezer_unregister_signals(f);
+	bpfpoke_thaw_signals_unregister(f);
 	if (!r) {
 		pr_warn("cannot freeze the VMM %d: its threads did not all stop within %u ms\n",
 			f->pid, f->timeout_ms);
@@ -111,7 +111,7 @@ int sigstop_freeze(struct bpfpoke_freezer *f)
 	return r;
 }
 
-int sigstop_thaw(struct bpfpoke_freezer *f)
+int bpfpoke_sigstop_thaw(struct bpfpoke_freezer *f)
 {
 	int err;
 

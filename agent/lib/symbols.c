@@ -38,11 +38,6 @@ static const struct {
 	[KSYM_END]		  = { "_end", false },
 };
 
-const char *ksym_name(enum ksym_id id)
-{
-	return id < NR_KSYMS ? ksym_table[id].name : NULL;
-}
-
 static void ksym_add(struct ksyms *k, const char *name, size_t len,
 		     __u64 addr)
 {
@@ -123,8 +118,8 @@ static int hexval(char c)
  * module symbols, which are skipped.  Malformed lines are skipped too: a
  * System.map may carry other lines, and only the wanted names matter.
  */
-int ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
-		     const char *src)
+int bpfpoke_ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
+			     const char *src)
 {
 	const char *p = text, *end = text + len;
 	size_t lines = 0, good = 0;
@@ -171,7 +166,7 @@ next:
 	return ksyms_finish(k, src);
 }
 
-int ksyms_read_text(struct ksyms *k, const char *path)
+int bpfpoke_ksyms_read_text(struct ksyms *k, const char *path)
 {
 	size_t len = 0, cap = 1 << 20;
 	char *buf = NULL, *nbuf;
@@ -219,14 +214,14 @@ int ksyms_read_text(struct ksyms *k, const char *path)
 			break;
 		len += n;
 	}
-	err = ksyms_parse_text(k, buf, len, path);
+	err = bpfpoke_ksyms_parse_text(k, buf, len, path);
 out:
 	free(buf);
 	close(fd);
 	return err;
 }
 
-int ksyms_read_elf(struct ksyms *k, const char *path)
+int bpfpoke_ksyms_read_elf(struct ksyms *k, const char *path)
 {
 	Elf_Scn *scn = NULL;
 	Elf *elf = NULL;

@@ -5,7 +5,7 @@
  * a time may be registered; the signals' earlier actions are kept, and
  * restored and re-raised after the thaw, so the signal still ends the
  * caller.  A handler can only use async-signal-safe calls: kill(SIGCONT),
- * or qmp_cont_from_signal().
+ * or bpfpoke_qmp_cont_from_signal().
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,7 +30,7 @@ static void thaw_from_signal(struct bpfpoke_freezer *f)
 	if (f->kind == FREEZER_SIGSTOP)
 		kill(f->pid, SIGCONT);
 	else if (f->kind == FREEZER_QMP)
-		qmp_cont_from_signal(&f->qmp);
+		bpfpoke_qmp_cont_from_signal(&f->qmp);
 }
 
 static void on_thaw_signal(int sig)
@@ -56,7 +56,7 @@ static void on_thaw_signal(int sig)
 	errno = saved_errno;
 }
 
-void freezer_unregister_signals(struct bpfpoke_freezer *f)
+void bpfpoke_thaw_signals_unregister(struct bpfpoke_freezer *f)
 {
 	struct bpfpoke_freezer *expected = f;
 	size_t i;
@@ -73,7 +73,7 @@ void freezer_unregister_signals(struct bpfpoke_freezer *f)
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
-int freezer_register_signals(struct bpfpoke_freezer *f)
+int bpfpoke_thaw_signals_register(struct bpfpoke_freezer *f)
 {
 	struct bpfpoke_freezer *expected = NULL;
 	struct sigaction sa = { .sa_handler = on_thaw_signal };

@@ -300,7 +300,7 @@ static int add_ops(struct bpfpoke_write_batch *b, __u64 kva,
 		size_t chunk;
 		int err;
 
-		err = km_translate(&s->km, s->mem, kva, &pa, &contig);
+		err = bpfpoke_km_translate(&s->km, s->mem, kva, &pa, &contig);
 		if (err) {
 			pr_warn("map value at 0x%llx cannot be translated: %s\n",
 				(unsigned long long)kva, strerror(-err));
@@ -467,7 +467,7 @@ static int map_still_there(struct bpfpoke_session *s,
 	buf = malloc(l->map_size);
 	if (!buf)
 		return -ENOMEM;
-	err = km_read(&s->km, s->mem, m->kva, buf, l->map_size);
+	err = bpfpoke_km_read(&s->km, s->mem, m->kva, buf, l->map_size);
 	if (err) {
 		pr_warn("map %u '%s': struct bpf_map at 0x%llx cannot be read again: %s; nothing written\n",
 			m->id, m->name, (unsigned long long)m->kva,
@@ -475,12 +475,12 @@ static int map_still_there(struct bpfpoke_session *s,
 		goto out;
 	}
 	/* An arena's globals come from its program, not its struct bpf_map. */
-	if (kfield_get(buf, &l->map_id) != m->id ||
-	    kfield_get(buf, &l->map_type) != m->type ||
+	if (bpfpoke_kfield_get(buf, &l->map_id) != m->id ||
+	    bpfpoke_kfield_get(buf, &l->map_type) != m->type ||
 	    (!m->arena_globals &&
-	     (kfield_get(buf, &l->map_value_size) != m->value_size ||
-	      kfield_get(buf, &l->map_btf) != m->btf_kva)) ||
-	    (l->map_refcnt.have && !kfield_get(buf, &l->map_refcnt))) {
+	     (bpfpoke_kfield_get(buf, &l->map_value_size) != m->value_size ||
+	      bpfpoke_kfield_get(buf, &l->map_btf) != m->btf_kva)) ||
+	    (l->map_refcnt.have && !bpfpoke_kfield_get(buf, &l->map_refcnt))) {
 		pr_warn("map %u '%s' is gone since the batch was prepared (freed or replaced); nothing written\n",
 			m->id, m->name);
 		err = -ESTALE;
@@ -500,7 +500,7 @@ int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 	if (b->committed)
 		return bpfpoke_err(-EALREADY);
 	/* Typically called with the guest frozen: check its state now. */
-	km_flush(&b->s->km);
+	bpfpoke_km_flush(&b->s->km);
 	for (i = 0; i < b->nr; i++) {
 		for (j = 0; j < i; j++)
 			if (b->info[j].map == b->info[i].map)
@@ -511,7 +511,7 @@ int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 		if (err)
 			return bpfpoke_err(err);
 	}
-	err = mem_write_batch(b->s->mem, b->ops, b->nr_ops);
+	err = bpfpoke_mem_write_batch(b->s->mem, b->ops, b->nr_ops);
 	if (!err)
 		b->committed = true;
 	return bpfpoke_err(err);

@@ -33,6 +33,7 @@ struct bpfpoke_guest_opts {
 	bool no_compat;
 	size_t :0;
 };
+#define bpfpoke_guest_opts__last_field no_compat
 
 struct bpfpoke_guest;
 
@@ -45,8 +46,10 @@ struct bpfpoke_guest_signal {
 };
 
 /*
- * Opens the port (a tty is put in raw mode).  Returns NULL with errno:
- * EINVAL or E2BIG for bad @opts, or open()'s errno (ENOENT when neither
+ * Opens the port (a tty is put in raw mode).  @opts follows libbpf's
+ * convention: an older, shorter struct is fine, a newer, longer one if
+ * the bytes this library does not know are zero.  Returns NULL with
+ * errno: EINVAL for bad @opts, or open()'s errno (ENOENT when neither
  * port exists).
  */
 struct bpfpoke_guest *bpfpoke_guest_open(const struct bpfpoke_guest_opts *opts);
@@ -54,7 +57,7 @@ struct bpfpoke_guest *bpfpoke_guest_open(const struct bpfpoke_guest_opts *opts);
 /*
  * The same on an open file (@fd becomes the handle's and is closed by
  * bpfpoke_guest_close(), not on failure); @name is for messages.  Returns
- * NULL with errno EINVAL, E2BIG, ENOMEM or fcntl()'s errno.
+ * NULL with errno EINVAL, ENOMEM or fcntl()'s errno.
  */
 struct bpfpoke_guest *bpfpoke_guest_open_fd(int fd, const char *name,
 					    const struct bpfpoke_guest_opts *opts);

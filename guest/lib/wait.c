@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "bpfpoke_guest.h"
-#include "../../agent/lib/signal_frame.h"
+#include "opts.h"
+#include "signal_frame.h"
 
 struct bpfpoke_guest {
 	int fd;
@@ -65,14 +66,20 @@ static void save_seq(const char *path, __u32 seq)
 	fclose(f);
 }
 
+/* libbpf's convention (opts.h), as libbpfpoke checks its options. */
+static bool opts_valid(const struct bpfpoke_guest_opts *opts)
+{
+	return !opts || !opts_bad_byte(opts, OPTS_KNOWN_SZ(bpfpoke_guest_opts));
+}
+
 struct bpfpoke_guest *bpfpoke_guest_open(const struct bpfpoke_guest_opts *opts)
 {
-	const char *port = opts ? opts->port : NULL;
+	const char *port = OPTS_GET(opts, port, NULL);
 	struct bpfpoke_guest *g;
 	int fd, err;
 
-	if (opts && opts->sz != sizeof(*opts)) {
-		errno = opts->sz < sizeof(*opts) ? EINVAL : E2BIG;
+	if (!opts_valid(opts)) {
+		errno = EINVAL;
 		return NULL;
 	}
 	if (!port) {
@@ -95,15 +102,17 @@ struct bpfpoke_guest *bpfpoke_guest_open(const struct bpfpoke_guest_opts *opts)
 struct bpfpoke_guest *bpfpoke_guest_open_fd(int fd, const char *name,
 					    const struct bpfpoke_guest_opts *opts)
 {
-	const char *state = opts && opts->state ? opts->state : BPFPOKE_GUEST_STATE;
+	const char *state = OPTS_GET(opts, state, NULL);
 	struct bpfpoke_guest *g;
 	struct termios t;
 	int fl;
 
-	if (opts && opts->sz != sizeof(*opts)) {
-		errno = opts->sz < sizeof(*opts) ? EINVAL : E2BIG;
+	if (!opts_valid(opts)) {
+		errno = EINVAL;
 		return NULL;
 	}
+	if (!state)
+		state = BPFPOKE_GUEST_STATE;
 	/* hvc0 is a tty: no echo, no line discipline on the frame's bytes. */
 	if (isatty(fd) && !tcgetattr(fd, &t)) {
 		cfmakeraw(&t);
@@ -121,7 +130,7 @@ struct bpfpoke_guest *bpfpoke_guest_open_fd(int fd, const char *name,
 	if (!g->port || !g->state)
 		goto err_free;
 	g->last_seq = load_seq(g->state);
-	bpfpoke_signal_parser_init(&g->parser, !(opts && opts->no_compat));
+	bpfpoke_signal_parser_init(&g->parser, !OPTS_GET(opts, no_compat, false));
 	return g;
 
 err_free:

@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/pidfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,8 +187,8 @@ int main(void)
 	if (read(pipefd[0], &info, sizeof(info)) != sizeof(info))
 		errx(1, "the VMM did not start");
 
-	pidfd = pidfd_open_(vmm_pid);
-	vm_fd = pidfd_getfd_(pidfd, info.vm_fd);
+	pidfd = pidfd_open(vmm_pid, 0);
+	vm_fd = pidfd_getfd(pidfd, info.vm_fd, 0);
 	if (vm_fd < 0)
 		err(1, "pidfd_getfd");
 	dev = bpfpoke_open_attached(vm_fd);

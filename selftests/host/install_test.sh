@@ -38,7 +38,15 @@ p=$dest/usr/local
 cat > "$tmp/want" <<EOF
 usr/local/bin/bpfpoke-guest 755
 usr/local/include/bpfpoke.h 644
+usr/local/include/bpfpoke/common.h 644
+usr/local/include/bpfpoke/descriptor.h 644
+usr/local/include/bpfpoke/field.h 644
+usr/local/include/bpfpoke/freeze.h 644
+usr/local/include/bpfpoke/maps.h 644
+usr/local/include/bpfpoke/session.h 644
 usr/local/include/bpfpoke/signal.h 644
+usr/local/include/bpfpoke/signaller.h 644
+usr/local/include/bpfpoke/write.h 644
 usr/local/include/linux/bpfpoke.h 644
 usr/local/lib/libbpfpoke.a 644
 usr/local/lib/libbpfpoke.so -> libbpfpoke.so.$so

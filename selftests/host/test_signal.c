@@ -538,6 +538,52 @@ TEST(opts_newer_caller)
 	close(sv[1]);
 }
 
+/* The guest library's options: the same convention as libbpfpoke's. */
+TEST(guest_opts_convention)
+{
+	char state[] = "/tmp/bpfpoke-guest-opts.XXXXXX";
+	struct {
+		struct bpfpoke_guest_opts o;
+		char extra[8];
+	} big;
+	struct bpfpoke_guest *g;
+	int sv[2], fd;
+
+	fd = mkstemp(state);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	/* An older caller's struct without state and no_compat: defaults. */
+	memset(&big, 0xff, sizeof(big));
+	big.o.sz = offsetof(struct bpfpoke_guest_opts, state);
+	big.o.port = NULL;
+	g = bpfpoke_guest_open_fd(dup(sv[0]), "older", &big.o);
+	ASSERT_NE(NULL, g);
+	bpfpoke_guest_close(g);
+	/* A newer caller's: fine while the unknown bytes are zero. */
+	memset(&big, 0, sizeof(big));
+	big.o.sz = sizeof(big);
+	big.o.state = state;
+	g = bpfpoke_guest_open_fd(dup(sv[0]), "newer", &big.o);
+	ASSERT_NE(NULL, g);
+	bpfpoke_guest_close(g);
+	big.extra[3] = 1;
+	errno = 0;
+	EXPECT_EQ(NULL, bpfpoke_guest_open_fd(sv[0], "newer", &big.o));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(NULL, bpfpoke_guest_open(&big.o));
+	EXPECT_EQ(EINVAL, errno);
+	big.extra[3] = 0;
+	big.o.sz = 4;
+	errno = 0;
+	EXPECT_EQ(NULL, bpfpoke_guest_open_fd(sv[0], "short", &big.o));
+	EXPECT_EQ(EINVAL, errno);
+	close(sv[0]);
+	close(sv[1]);
+	unlink(state);
+}
+
 TEST(unix_socket)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -329,9 +330,9 @@ TEST(vmm_exit_while_attached)
 		_exit(0);
 	}
 	ASSERT_EQ(sizeof(int), read(sync_pipe[0], &vm_fd, sizeof(int)));
-	pidfd = pidfd_open_(pid);
+	pidfd = pidfd_open(pid, 0);
 	ASSERT_LE(0, pidfd);
-	vm_fd = pidfd_getfd_(pidfd, vm_fd);
+	vm_fd = pidfd_getfd(pidfd, vm_fd, 0);
 	ASSERT_LE(0, vm_fd) TH_LOG("pidfd_getfd: %s", strerror(errno));
 	dev = bpfpoke_open_attached(vm_fd);
 	close(vm_fd);	/* the module holds its own reference */

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -758,8 +759,8 @@ static pid_t spawn_vmm(int *vm_fd)
 	if (pid < 0 || read(p[0], &child_fd, sizeof(int)) != sizeof(int))
 		return -1;
 	close(p[0]);
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	*vm_fd = syscall(SYS_pidfd_getfd, pidfd, child_fd, 0);
+	pidfd = pidfd_open(pid, 0);
+	*vm_fd = pidfd_getfd(pidfd, child_fd, 0);
 	close(pidfd);
 	return *vm_fd < 0 ? -1 : pid;
 }

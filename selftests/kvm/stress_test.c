@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -79,8 +80,8 @@ static pid_t spawn_vmm(int *vm_fd)
 	if (pid < 0 || read(sync_pipe[0], &child_fd, sizeof(int)) != sizeof(int))
 		return -1;
 	close(sync_pipe[0]);
-	pidfd = pidfd_open_(pid);
-	*vm_fd = pidfd_getfd_(pidfd, child_fd);
+	pidfd = pidfd_open(pid, 0);
+	*vm_fd = pidfd_getfd(pidfd, child_fd, 0);
 	close(pidfd);
 	return *vm_fd < 0 ? -1 : pid;
 }

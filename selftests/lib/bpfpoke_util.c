@@ -7,17 +7,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "bpfpoke_util.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 int bpfpoke_open(void)
 {
@@ -99,14 +92,4 @@ int64_t poke_write_phys(int dev, uint64_t gpa, const void *buf,
 int64_t poke_read_phys(int dev, uint64_t gpa, void *buf, uint32_t len)
 {
 	return one(dev, gpa, buf, len, 0);
-}
-
-int pidfd_open_(pid_t pid)
-{
-	return syscall(SYS_pidfd_open, pid, 0);
-}
-
-int pidfd_getfd_(int pidfd, int fd)
-{
-	return syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 }

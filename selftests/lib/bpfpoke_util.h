@@ -32,8 +32,4 @@ int64_t poke_write_phys(int dev, uint64_t gpa, const void *buf,
 			   uint32_t len);
 int64_t poke_read_phys(int dev, uint64_t gpa, void *buf, uint32_t len);
 
-/* pidfd_open() and pidfd_getfd(): how an agent takes a VMM's VM fd. */
-int pidfd_open_(pid_t pid);
-int pidfd_getfd_(int pidfd, int fd);
-
 #endif /* BPFPOKE_TEST_UTIL_H */
