@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "lib/bpfpoke_guest.h"
 
@@ -21,7 +22,8 @@ enum {
 	EXIT_FAILED = 1,
 	EXIT_TIMEOUT = 2,
 	EXIT_PORT = 3,
-	EXIT_USAGE = 64,
+	/* 2 is a timeout: usage is sysexits' EX_USAGE (64). */
+	EXIT_USAGE = EX_USAGE,
 };
 
 static void usage(FILE *f)

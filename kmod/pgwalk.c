@@ -19,7 +19,7 @@
 
 #define BPFPOKE_PTE_PRESENT	BIT_ULL(0)
 /* PS: a 1 GiB page at level 3 (PDPTE), 2 MiB at level 2 (PDE). */
-#define BPFPOKE_PTE_LARGE	BIT_ULL(7)
+#define BPFPOKE_PTE_PS		BIT_ULL(7)
 #define BPFPOKE_PTE_ADDR	GENMASK_ULL(51, 12)
 
 #define BPFPOKE_PT_SHIFT	12	/* the 4 KiB pages of level 1 */
@@ -73,7 +73,7 @@ int bpfpoke_walk(struct bpfpoke_ctx *ctx, u64 va, u64 *base, u64 *size)
 		if (!(pte & BPFPOKE_PTE_PRESENT))
 			return -EFAULT;
 		/* At level 1, bit 7 is PAT, not PS. */
-		if (level == 1 || (pte & BPFPOKE_PTE_LARGE))
+		if (level == 1 || (pte & BPFPOKE_PTE_PS))
 			break;
 		table = pte & BPFPOKE_PTE_ADDR;
 	}

@@ -15,7 +15,7 @@
 #include "kmodel.h"
 
 #define PTE_PRESENT	(1ULL << 0)
-#define PTE_PSE		(1ULL << 7)
+#define PTE_PS		(1ULL << 7)	/* PS: a 2 MiB or 1 GiB page */
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL	/* bits 12..51 */
 #define PTRS_PER_TABLE	512
 
@@ -49,7 +49,7 @@ int bpfpoke_pgwalk(struct mem *mem, __u64 root, __u32 levels, __u64 va, __u64 *p
 			return err;
 		if (!(e & PTE_PRESENT))
 			return -EFAULT;
-		if (level == 1 || (e & PTE_PSE)) {
+		if (level == 1 || (e & PTE_PS)) {
 			/* PS is reserved above the PDPT. */
 			if (level > 3)
 				return -EFAULT;

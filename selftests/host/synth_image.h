@@ -93,7 +93,7 @@
 #define SY_ARENA_USER		0x7f1200000000ULL	/* low 32 bits 0 */
 
 #define SY_PTE_FLAGS		0x63ULL	/* present, rw, accessed, dirty */
-#define SY_PTE_PSE		0x80ULL
+#define SY_PTE_PS		0x80ULL
 #define SY_ADDR_MASK		0x000ffffffffff000ULL
 
 struct synth {
@@ -170,7 +170,7 @@ static inline void sy_map(struct synth *sy, __u64 va, __u64 pa, int level)
 		table = e & SY_ADDR_MASK;
 	}
 	sy_put64(sy, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8,
-		 pa | SY_PTE_FLAGS | (level > 1 ? SY_PTE_PSE : 0));
+		 pa | SY_PTE_FLAGS | (level > 1 ? SY_PTE_PS : 0));
 }
 
 /* The gpa of the table that holds @va's entry at @level. */

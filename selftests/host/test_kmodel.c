@@ -716,7 +716,7 @@ TEST_F(guest, pse_at_top_level)
 
 	/* PS in a top-level entry is reserved: the walk refuses it. */
 	sy_put64(&self->sy, self->sy.top + ((kva >> (12 + 9 * (variant->levels - 1))) & 511) * 8,
-		 SY_PTE_FLAGS | SY_PTE_PSE);
+		 SY_PTE_FLAGS | SY_PTE_PS);
 	OPEN(0);
 	EXPECT_EQ(-EFAULT, bpfpoke_translate(self->s, kva + 0x10000, &gpa));
 }

@@ -124,7 +124,7 @@ static uint64_t *pte_get(struct kvm_vm *vm, uint64_t gva, int target,
 			if (!create)
 				return NULL;
 			*e = vm_alloc_pages(vm, 1, 0) | PTE_PRESENT | PTE_WRITE;
-		} else if (*e & PTE_LARGE) {
+		} else if (*e & PTE_PS) {
 			errx(1, "gva 0x%llx: large page at level %d",
 			     (unsigned long long)gva, level);
 		}
@@ -146,7 +146,7 @@ void vm_map(struct kvm_vm *vm, uint64_t gva, uint64_t gpa, uint64_t size,
 		uint64_t *e = pte_get(vm, gva + off, level, true);
 
 		*e = (gpa + off) | PTE_PRESENT | PTE_WRITE |
-		     (level > 1 ? PTE_LARGE : 0);
+		     (level > 1 ? PTE_PS : 0);
 	}
 }
 
@@ -157,7 +157,7 @@ void vm_unmap(struct kvm_vm *vm, uint64_t gva)
 	for (level = 1; level <= 3; level++) {
 		uint64_t *e = pte_get(vm, gva, level, false);
 
-		if (e && (*e & PTE_PRESENT) && (level == 1 || (*e & PTE_LARGE))) {
+		if (e && (*e & PTE_PRESENT) && (level == 1 || (*e & PTE_PS))) {
 			*e = 0;
 			return;
 		}
@@ -176,7 +176,7 @@ uint64_t vm_gva_gpa(struct kvm_vm *vm, uint64_t gva)
 
 		if (!(e & PTE_PRESENT))
 			errx(1, "gva 0x%llx not mapped", (unsigned long long)gva);
-		if (level == 1 || (e & PTE_LARGE))
+		if (level == 1 || (e & PTE_PS))
 			return (e & PTE_ADDR_MASK & ~(span - 1)) + (gva & (span - 1));
 		table = e & PTE_ADDR_MASK;
 	}

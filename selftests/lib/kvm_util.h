@@ -30,7 +30,7 @@
 
 #define PTE_PRESENT	(1ULL << 0)
 #define PTE_WRITE	(1ULL << 1)
-#define PTE_LARGE	(1ULL << 7)
+#define PTE_PS		(1ULL << 7)	/* PS: a 2 MiB or 1 GiB page */
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL
 
 enum ucall_type {
