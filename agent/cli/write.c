@@ -157,7 +157,7 @@ static int parse_freeze(const char *arg, char *spec, size_t size)
 
 struct write_args {
 	const char *suffix;
-	struct bpfpoke_write_item items[BPFPOKE_WRITE_MAX];
+	struct bpfpoke_map_write *writes;	/* BPFPOKE_WRITE_MAX of them */
 	size_t nr;
 	const char *signal_spec;	/* NULL: no signal */
 	char freeze_spec[256];		/* "": no freezing */
@@ -269,9 +269,12 @@ static int write_parse(int argc, char **argv, struct write_args *a)
 		if (rule)
 			return p_err(EXIT_USAGE, "invalid field '%s': %s", argv[i],
 				     bpfpoke_map_write_rule_str(rule));
-		a->items[a->nr++] = (struct bpfpoke_write_item){
-			.suffix = a->suffix, .field = argv[i], .value = eq + 1,
-		};
+		/* The value as text: parsed against the field's type later. */
+		lib_msg_clear();
+		if (bpfpoke_map_write_init_text(&a->writes[a->nr], a->suffix,
+						argv[i], eq + 1))
+			return p_err(EXIT_USAGE, "%s", lib_msg(strerror(errno)));
+		a->nr++;
 	}
 	if (!a->nr) {
 		write_help();
@@ -388,7 +391,7 @@ static void write_run(struct write_args *a, struct write_result *r)
 	}
 	lib_msg_clear();
 	r->wt.start = t0 = cli_now_ns();
-	err = bpfpoke_write_prepare(s, a->items, a->nr, &a->wopts, &r->batch);
+	err = bpfpoke_write_prepare(s, a->writes, a->nr, &a->wopts, &r->batch);
 	stage_end(&r->wt, STAGE_PREPARE, t0);
 	if (err) {
 		set_msg(r, "", err);
@@ -503,13 +506,19 @@ int do_write(int argc, char **argv)
 
 	if (argc >= 1 && is_prefix(argv[0], "help"))
 		return write_help();
+	a.writes = calloc(BPFPOKE_WRITE_MAX, sizeof(*a.writes));
+	if (!a.writes)
+		return p_err(EXIT_FAIL, "out of memory");
 	ret = write_parse(argc, argv, &a);
-	if (ret)
+	if (ret) {
+		free(a.writes);
 		return ret;
+	}
 	write_run(&a, &r);
 	write_print(&r);
 	if (print_times)
 		report_write_times(&r.wt);
 	bpfpoke_write_free(r.batch);
+	free(a.writes);
 	return r.code;
 }

@@ -35,6 +35,15 @@ static const char *const rule_str[__BPFPOKE_MAP_WRITE_RULE_MAX] = {
 	[BPFPOKE_MAP_WRITE_FIELD_BACKSLASH]	  = "contains '\\'",
 	[BPFPOKE_MAP_WRITE_FIELD_NONPRINTABLE]	  =
 		"contains a non-printable or control byte",
+	[BPFPOKE_MAP_WRITE_VALUE_TYPE]		  =
+		"has a type other than text, uint, int, bool or enum",
+	[BPFPOKE_MAP_WRITE_VALUE_RESERVED]	  = "has a non-zero reserved field",
+	[BPFPOKE_MAP_WRITE_VALUE_NOT_BOOL]	  = "is a bool other than 0 or 1",
+	[BPFPOKE_MAP_WRITE_VALUE_EMPTY]		  = "names no enumerator (\"\")",
+	[BPFPOKE_MAP_WRITE_VALUE_TOO_LONG]	  =
+		"is longer than " __stringify(BPFPOKE_MAP_WRITE_TEXT_MAX) " bytes",
+	[BPFPOKE_MAP_WRITE_VALUE_STRAY]		  =
+		"carries a number or text its type does not use",
 };
 
 /*
@@ -174,8 +183,37 @@ static const char *quote(char buf[static QUOTE_MAX * 4 + 6], const char *s,
 	return buf;
 }
 
-/* Check both strings and name the first broken rule in a WARN message. */
-static int check_and_report(const char *suffix, const char *field)
+static bool is_text_type(__u32 type)
+{
+	return type == BPFPOKE_VALUE_TEXT || type == BPFPOKE_VALUE_ENUM;
+}
+
+enum bpfpoke_map_write_rule
+bpfpoke_map_write_check_value(const struct bpfpoke_map_write_value *v)
+{
+	size_t len;
+
+	if (v->type != BPFPOKE_VALUE_TEXT && v->type != BPFPOKE_VALUE_UINT &&
+	    v->type != BPFPOKE_VALUE_INT && v->type != BPFPOKE_VALUE_BOOL &&
+	    v->type != BPFPOKE_VALUE_ENUM)
+		return BPFPOKE_MAP_WRITE_VALUE_TYPE;
+	if (v->reserved)
+		return BPFPOKE_MAP_WRITE_VALUE_RESERVED;
+	if (v->type == BPFPOKE_VALUE_BOOL && v->num > 1)
+		return BPFPOKE_MAP_WRITE_VALUE_NOT_BOOL;
+	len = strnlen(v->text, sizeof(v->text));
+	if (len == sizeof(v->text))
+		return BPFPOKE_MAP_WRITE_VALUE_TOO_LONG;
+	if (v->type == BPFPOKE_VALUE_ENUM && !len)
+		return BPFPOKE_MAP_WRITE_VALUE_EMPTY;
+	if (is_text_type(v->type) ? v->num != 0 : len != 0)
+		return BPFPOKE_MAP_WRITE_VALUE_STRAY;
+	return BPFPOKE_MAP_WRITE_OK;
+}
+
+/* Check the strings and the value; name the first broken rule in a WARN. */
+static int check_and_report(const char *suffix, const char *field,
+			    const struct bpfpoke_map_write_value *v)
 {
 	enum bpfpoke_map_write_rule rule;
 	char buf[QUOTE_MAX * 4 + 6];
@@ -194,17 +232,28 @@ static int check_and_report(const char *suffix, const char *field)
 			rule_str[rule]);
 		return -EINVAL;
 	}
+	if (!v) {
+		pr_warn("invalid value for %s: NULL\n", quote(buf, field, QUOTE_MAX));
+		return -EINVAL;
+	}
+	rule = bpfpoke_map_write_check_value(v);
+	if (rule) {
+		pr_warn("invalid value for %s: %s\n", quote(buf, field, QUOTE_MAX),
+			rule_str[rule]);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-int bpfpoke_map_write_init(struct bpfpoke_map_write *w, const char *suffix,
-			   const char *field, __u32 value)
+int bpfpoke_map_write_init_value(struct bpfpoke_map_write *w,
+				 const char *suffix, const char *field,
+				 const struct bpfpoke_map_write_value *value)
 {
 	int err;
 
 	if (!w)
 		return bpfpoke_err(-EINVAL);
-	err = check_and_report(suffix, field);
+	err = check_and_report(suffix, field, value);
 	if (err)
 		return bpfpoke_err(err);
 
@@ -212,15 +261,47 @@ int bpfpoke_map_write_init(struct bpfpoke_map_write *w, const char *suffix,
 	memset(w, 0, sizeof(*w));
 	memcpy(w->suffix, suffix, strlen(suffix));
 	memcpy(w->field, field, strlen(field));
-	w->value = value;
+	w->value.type = value->type;
+	w->value.num = value->num;
+	memcpy(w->value.text, value->text, strlen(value->text));
 	return 0;
+}
+
+int bpfpoke_map_write_init(struct bpfpoke_map_write *w, const char *suffix,
+			   const char *field, __u32 value)
+{
+	struct bpfpoke_map_write_value v = BPFPOKE_UINT(value);
+
+	return bpfpoke_map_write_init_value(w, suffix, field, &v);
+}
+
+int bpfpoke_map_write_init_text(struct bpfpoke_map_write *w,
+				const char *suffix, const char *field,
+				const char *text)
+{
+	struct bpfpoke_map_write_value v = { .type = BPFPOKE_VALUE_TEXT };
+	char buf[QUOTE_MAX * 4 + 6];
+	size_t len;
+
+	if (!text) {
+		pr_warn("invalid value for %s: NULL\n", quote(buf, field, QUOTE_MAX));
+		return bpfpoke_err(-EINVAL);
+	}
+	len = strnlen(text, sizeof(v.text));
+	if (len == sizeof(v.text)) {
+		pr_warn("invalid value for %s: %s\n", quote(buf, field, QUOTE_MAX),
+			rule_str[BPFPOKE_MAP_WRITE_VALUE_TOO_LONG]);
+		return bpfpoke_err(-EINVAL);
+	}
+	memcpy(v.text, text, len);
+	return bpfpoke_map_write_init_value(w, suffix, field, &v);
 }
 
 int bpfpoke_map_write_validate(const struct bpfpoke_map_write *w)
 {
 	if (!w)
 		return bpfpoke_err(-EINVAL);
-	return bpfpoke_err(check_and_report(w->suffix, w->field));
+	return bpfpoke_err(check_and_report(w->suffix, w->field, &w->value));
 }
 
 const char *bpfpoke_map_write_suffix(const struct bpfpoke_map_write *w)
@@ -233,15 +314,17 @@ const char *bpfpoke_map_write_field(const struct bpfpoke_map_write *w)
 	return w->field;
 }
 
-__u32 bpfpoke_map_write_value(const struct bpfpoke_map_write *w)
+const struct bpfpoke_map_write_value *
+bpfpoke_map_write_value(const struct bpfpoke_map_write *w)
 {
-	return w->value;
+	return &w->value;
 }
 
 bool bpfpoke_map_write_equal(const struct bpfpoke_map_write *a,
 			     const struct bpfpoke_map_write *b)
 {
-	return a->value == b->value &&
+	return a->value.type == b->value.type && a->value.num == b->value.num &&
+	       !strncmp(a->value.text, b->value.text, sizeof(a->value.text)) &&
 	       !strncmp(a->suffix, b->suffix, sizeof(a->suffix)) &&
 	       !strncmp(a->field, b->field, sizeof(a->field));
 }
@@ -258,11 +341,18 @@ static __u32 fnv1a(__u32 h, const void *data, size_t len)
 	return h;
 }
 
+static void put_le(unsigned char *p, __u64 v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = v >> (8 * i);
+}
+
 __u32 bpfpoke_map_write_hash(const struct bpfpoke_map_write *w)
 {
-	unsigned char value[4] = {
-		w->value, w->value >> 8, w->value >> 16, w->value >> 24,
-	};
+	const struct bpfpoke_map_write_value *v = &w->value;
+	unsigned char num[9];
 	__u32 h = FNV1A_32_BASIS;
 
 	/* The NUL separators keep (".ab", "c") apart from (".a", "bc"). */
@@ -270,19 +360,56 @@ __u32 bpfpoke_map_write_hash(const struct bpfpoke_map_write *w)
 	h = fnv1a(h, "", 1);
 	h = fnv1a(h, w->field, strnlen(w->field, sizeof(w->field)));
 	h = fnv1a(h, "", 1);
-	return fnv1a(h, value, sizeof(value));
+	/* Release 0.1's values were __u32: their hashes stay. */
+	if (v->type == BPFPOKE_VALUE_UINT && v->num <= 0xffffffffu) {
+		put_le(num, v->num, 4);
+		return fnv1a(h, num, 4);
+	}
+	num[0] = v->type;
+	h = fnv1a(h, num, 1);
+	if (is_text_type(v->type)) {
+		h = fnv1a(h, v->text, strnlen(v->text, sizeof(v->text)));
+		return fnv1a(h, "", 1);
+	}
+	put_le(num, v->num, 8);
+	return fnv1a(h, num, 8);
 }
 
 int bpfpoke_map_write_format(const struct bpfpoke_map_write *w, char *buf,
 			     size_t size)
 {
-	int ret;
+	const struct bpfpoke_map_write_value *v;
+	int len, ret;
 
 	if (!w)
 		return bpfpoke_err(-EINVAL);
-	ret = snprintf(buf, size, "%.*s:%.*s=%u",
-		       (int)strnlen(w->suffix, sizeof(w->suffix)), w->suffix,
-		       (int)strnlen(w->field, sizeof(w->field)), w->field,
-		       w->value);
+	v = &w->value;
+	len = (int)strnlen(v->text, sizeof(v->text));
+	switch (v->type) {
+	case BPFPOKE_VALUE_UINT:
+		ret = snprintf(buf, size, "%.*s:%.*s=%llu",
+			       (int)strnlen(w->suffix, sizeof(w->suffix)), w->suffix,
+			       (int)strnlen(w->field, sizeof(w->field)), w->field,
+			       (unsigned long long)v->num);
+		break;
+	case BPFPOKE_VALUE_INT:
+		ret = snprintf(buf, size, "%.*s:%.*s=%lld",
+			       (int)strnlen(w->suffix, sizeof(w->suffix)), w->suffix,
+			       (int)strnlen(w->field, sizeof(w->field)), w->field,
+			       (long long)v->num);
+		break;
+	case BPFPOKE_VALUE_BOOL:
+		ret = snprintf(buf, size, "%.*s:%.*s=%s",
+			       (int)strnlen(w->suffix, sizeof(w->suffix)), w->suffix,
+			       (int)strnlen(w->field, sizeof(w->field)), w->field,
+			       v->num ? "true" : "false");
+		break;
+	default:
+		ret = snprintf(buf, size, v->type == BPFPOKE_VALUE_ENUM ?
+			       "%.*s:%.*s=%.*s" : "%.*s:%.*s=\"%.*s\"",
+			       (int)strnlen(w->suffix, sizeof(w->suffix)), w->suffix,
+			       (int)strnlen(w->field, sizeof(w->field)), w->field,
+			       len, v->text);
+	}
 	return ret < 0 ? bpfpoke_err(-errno) : ret;
 }

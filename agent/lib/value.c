@@ -3,6 +3,7 @@
  * Typed values: text to the bytes of a resolved field and back.  The guest
  * is x86, so every value is little-endian whatever the host is.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,38 +388,68 @@ int bpfpoke_field_parse(const struct bpfpoke_field *f, const char *str,
 	return 0;
 }
 
-int bpfpoke_field_encode_u32(const struct bpfpoke_field *f, __u32 value,
-			     void *buf, size_t size)
+/*
+ * A typed value is exactly its text: a UINT is its decimal digits, an
+ * INT with its sign, a BOOL "true" or "false", an ENUM the enumerator's
+ * name, so one parser applies one set of rules and messages.  What each
+ * type may go into is checked first: a number never becomes a string.
+ */
+int bpfpoke_field_encode(const struct bpfpoke_field *f,
+			 const struct bpfpoke_map_write_value *v, void *buf,
+			 size_t size)
 {
+	char text[32];
+	const char *str = text;
 	int err;
 
 	err = check_field(f, "field encode");
 	if (err)
 		return bpfpoke_err(err);
-	if (!buf)
-		return field_fail(f, -EINVAL, "buffer is NULL");
-	if (size < f->size)
-		return field_fail(f, -ENOSPC, "%u bytes do not fit a %zu-byte buffer",
-				  f->size, size);
-	switch (f->kind) {
-	case BPFPOKE_FIELD_BOOL:
-		if (value > 1)
-			return field_fail(f, -ERANGE, "%u is not 0 or 1", value);
+	if (!v)
+		return field_fail(f, -EINVAL, "value is NULL");
+	switch (v->type) {
+	case BPFPOKE_VALUE_TEXT:
+		if (strnlen(v->text, sizeof(v->text)) == sizeof(v->text))
+			return field_fail(f, -EINVAL, "the value's text has no NUL");
+		str = v->text;
 		break;
-	case BPFPOKE_FIELD_INT:
-	case BPFPOKE_FIELD_CHAR:
-	case BPFPOKE_FIELD_ENUM:
-		if (f->bits < 32 && value >> f->bits)
-			return field_fail(f, -ERANGE, "%u does not fit in %u bits",
-					  value, f->bits);
+	case BPFPOKE_VALUE_UINT:
+	case BPFPOKE_VALUE_INT:
+		if (f->kind != BPFPOKE_FIELD_INT && f->kind != BPFPOKE_FIELD_CHAR &&
+		    f->kind != BPFPOKE_FIELD_ENUM)
+			return field_fail(f, -EOPNOTSUPP,
+					  "integers are for int, char and enum fields, not %s",
+					  bpfpoke_field_kind_str(f->kind) ?: "this kind");
+		if (v->type == BPFPOKE_VALUE_UINT)
+			snprintf(text, sizeof(text), "%llu", (unsigned long long)v->num);
+		else
+			snprintf(text, sizeof(text), "%lld", (long long)v->num);
+		break;
+	case BPFPOKE_VALUE_BOOL:
+		if (f->kind != BPFPOKE_FIELD_BOOL)
+			return field_fail(f, -EOPNOTSUPP,
+					  "true and false are for bool fields, not %s",
+					  bpfpoke_field_kind_str(f->kind) ?: "this kind");
+		if (v->num > 1)
+			return field_fail(f, -ERANGE, "bool value %llu is not 0 or 1",
+					  (unsigned long long)v->num);
+		str = v->num ? "true" : "false";
+		break;
+	case BPFPOKE_VALUE_ENUM:
+		if (f->kind != BPFPOKE_FIELD_ENUM)
+			return field_fail(f, -EOPNOTSUPP,
+					  "enumerator names are for enum fields, not %s",
+					  bpfpoke_field_kind_str(f->kind) ?: "this kind");
+		if (strnlen(v->text, sizeof(v->text)) == sizeof(v->text) ||
+		    !(isalpha((unsigned char)v->text[0]) || v->text[0] == '_'))
+			return field_fail(f, -EINVAL, "'%.64s' is not an enumerator's name",
+					  v->text);
+		str = v->text;
 		break;
 	default:
-		return field_fail(f, -EOPNOTSUPP,
-				  "plain numbers are for int, bool, char and enum fields, not %s",
-				  bpfpoke_field_kind_str(f->kind) ?: "this kind");
+		return field_fail(f, -EINVAL, "unknown value type %u", v->type);
 	}
-	put_le(buf, f->size, value, 0);
-	return 0;
+	return bpfpoke_field_parse(f, str, buf, size);
 }
 
 /* A byte string up to its first NUL, quoted and escaped as in C. */

@@ -323,8 +323,10 @@ static int add_ops(struct bpfpoke_write_batch *b, __u64 kva,
 }
 
 static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
-		       const struct bpfpoke_write_item *it, __u32 flags)
+		       const struct bpfpoke_map_write *w, __u32 flags)
 {
+	const char *suffix = bpfpoke_map_write_suffix(w);
+	const char *field = bpfpoke_map_write_field(w);
 	struct bpfpoke_write_info *wi = &b->info[i];
 	const struct bpfpoke_map_info *map;
 	struct bpfpoke_map_value mv;
@@ -332,24 +334,20 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	size_t j;
 	int err;
 
-	if (!it->value) {
-		pr_warn("write %zu ('%s'): no value\n", i, it->field ? it->field : "");
-		return -EINVAL;
-	}
-	err = map_find(b->s, it->suffix, it->field, &map, &b->btfs[i]);
+	err = map_find(b->s, suffix, field, &map, &b->btfs[i]);
 	if (err)
 		return err;
 	wi->map = map;
 	bpfpoke_map_value_init(&mv, map, b->btfs[i]);
 	wi->field.sz = sizeof(wi->field);
-	err = bpfpoke_field_resolve(&mv, it->field, &wi->field);
+	err = bpfpoke_field_resolve(&mv, field, &wi->field);
 	if (err)
 		return -errno;
 	if (map->frozen && !(flags & BPFPOKE_WRITE_FORCE)) {
 		pr_warn("map %u '%s' is frozen (%s): the verifier may have folded its values into the programs as constants, so writing '%s' may change nothing they do (BPFPOKE_WRITE_FORCE, --force, writes anyway)\n",
 			map->id, map->name,
 			ends_with(map->name, ".rodata") ? ".rodata after load" :
-			"BPF_MAP_FREEZE", it->field);
+			"BPF_MAP_FREEZE", field);
 		return -EPERM;
 	}
 	if (!map->value_kva) {
@@ -361,7 +359,8 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	if (!data)
 		return -ENOMEM;
 	wi->data = data;
-	err = bpfpoke_field_parse(&wi->field, it->value, data, wi->field.size);
+	err = bpfpoke_field_encode(&wi->field, bpfpoke_map_write_value(w), data,
+				   wi->field.size);
 	if (err)
 		return -errno;
 	/* Two writes of the same bytes: which one lands is not obvious. */
@@ -385,7 +384,7 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 }
 
 int bpfpoke_write_prepare(struct bpfpoke_session *s,
-			  const struct bpfpoke_write_item *items, size_t nr,
+			  const struct bpfpoke_map_write *writes, size_t nr,
 			  const struct bpfpoke_write_opts *opts,
 			  struct bpfpoke_write_batch **out)
 {
@@ -394,7 +393,7 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 	size_t i;
 	int err;
 
-	if (!s || !items || !out || !nr || nr > BPFPOKE_WRITE_MAX)
+	if (!s || !writes || !out || !nr || nr > BPFPOKE_WRITE_MAX)
 		return bpfpoke_err(-EINVAL);
 	if (!OPTS_VALID(opts, bpfpoke_write_opts))
 		return bpfpoke_err(-EINVAL);
@@ -408,23 +407,9 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 		return bpfpoke_err(-EROFS);
 	}
 	/* Every descriptor is checked before any map is looked at. */
-	for (i = 0; i < nr; i++) {
-		enum bpfpoke_map_write_rule rule;
-
-		rule = bpfpoke_map_write_check_suffix(items[i].suffix);
-		if (!rule)
-			rule = bpfpoke_map_write_check_field(items[i].field);
-		if (rule) {
-			pr_warn("write %zu: invalid %s '%s': %s\n", i,
-				rule < BPFPOKE_MAP_WRITE_FIELD_EMPTY ?
-				"map name suffix" : "field",
-				rule < BPFPOKE_MAP_WRITE_FIELD_EMPTY ?
-				(items[i].suffix ? items[i].suffix : "") :
-				(items[i].field ? items[i].field : ""),
-				bpfpoke_map_write_rule_str(rule));
+	for (i = 0; i < nr; i++)
+		if (bpfpoke_map_write_validate(&writes[i]))
 			return bpfpoke_err(-EINVAL);
-		}
-	}
 
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -439,7 +424,7 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 		return bpfpoke_err(-ENOMEM);
 	}
 	for (i = 0; i < nr; i++) {
-		err = prepare_one(b, i, &items[i], flags);
+		err = prepare_one(b, i, &writes[i], flags);
 		if (err) {
 			bpfpoke_write_free(b);
 			return bpfpoke_err(err);
@@ -518,13 +503,13 @@ int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 }
 
 int bpfpoke_write(struct bpfpoke_session *s,
-		  const struct bpfpoke_write_item *items, size_t nr,
+		  const struct bpfpoke_map_write *writes, size_t nr,
 		  const struct bpfpoke_write_opts *opts)
 {
 	struct bpfpoke_write_batch *b;
 	int err;
 
-	err = bpfpoke_write_prepare(s, items, nr, opts, &b);
+	err = bpfpoke_write_prepare(s, writes, nr, opts, &b);
 	if (err)
 		return err;
 	err = bpfpoke_write_commit(b);

@@ -33,12 +33,11 @@ int main(int argc, char **argv)
 		.sz = sizeof(opts),
 		.flags = BPFPOKE_SESSION_WRITABLE,
 	};
-	struct bpfpoke_write_item item;
+	struct bpfpoke_map_write w;
 	struct bpfpoke_session *s;
 	struct timespec t0, t1;
 	unsigned long n = 0;
 	double secs;
-	char value[32];
 	time_t end;
 	int err;
 
@@ -67,12 +66,12 @@ int main(int argc, char **argv)
 	printf("write_loop: writing\n");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	end = time(NULL) + atoi(argv[6]);
-	item = (struct bpfpoke_write_item){
-		.suffix = argv[4], .field = argv[5], .value = value,
-	};
 	do {
-		snprintf(value, sizeof(value), "%lu", (n + 1) & 0x7fffffff);
-		err = bpfpoke_write(s, &item, 1, NULL);
+		/* A typed descriptor: the value an unsigned number. */
+		err = bpfpoke_map_write_init(&w, argv[4], argv[5],
+					     (n + 1) & 0x7fffffff);
+		if (!err)
+			err = bpfpoke_write(s, &w, 1, NULL);
 		if (err)
 			break;
 		if (!(++n % 16))

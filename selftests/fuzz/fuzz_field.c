@@ -87,8 +87,10 @@ static void values_of(const struct bpfpoke_field *f, __u8 *buf, char *text)
 		if (!bpfpoke_field_parse(f, values[i], buf, FIELD_BUF_MAX))
 			check(bpfpoke_field_format(f, buf, f->size, text, 64,
 						   0) >= 0);
-	bpfpoke_field_encode_u32(f, 0xffffffff, buf, FIELD_BUF_MAX);
-	bpfpoke_field_encode_u32(f, 1, buf, FIELD_BUF_MAX);
+	bpfpoke_field_encode(f, &BPFPOKE_UINT(0xffffffff), buf, FIELD_BUF_MAX);
+	bpfpoke_field_encode(f, &BPFPOKE_INT(-1), buf, FIELD_BUF_MAX);
+	bpfpoke_field_encode(f, &BPFPOKE_BOOL(1), buf, FIELD_BUF_MAX);
+	bpfpoke_field_encode(f, &BPFPOKE_ENUM("A"), buf, FIELD_BUF_MAX);
 	memset(buf, 0xa5, f->size);
 	bpfpoke_field_format(f, buf, f->size, text, 64, 0);
 	/* A typed value exactly where there is a text. */

@@ -82,7 +82,7 @@ EOF
 	if [ "$1" = static ]; then
 		echo "const struct bpfpoke_map_write w = BPFPOKE_MAP_WRITE($2, $3, 1);"
 	else
-		printf 'int f(void)\n{\n\tstruct bpfpoke_map_write l = BPFPOKE_MAP_WRITE(%s, %s, 1);\n\n\treturn l.value;\n}\n' "$2" "$3"
+		printf 'int f(void)\n{\n\tstruct bpfpoke_map_write l = BPFPOKE_MAP_WRITE(%s, %s, 1);\n\n\treturn (int)l.value.num;\n}\n' "$2" "$3"
 	fi >> "$tmp/t.c"
 }
 

@@ -55,7 +55,8 @@ static void raw(struct bpfpoke_map_write *w, const char *suffix,
 		memcpy(w->suffix, suffix, strnlen(suffix, sizeof(w->suffix)));
 	if (field)
 		memcpy(w->field, field, strnlen(field, sizeof(w->field)));
-	w->value = value;
+	w->value.type = BPFPOKE_VALUE_UINT;
+	w->value.num = value;
 }
 
 FIXTURE(reject) {
@@ -255,7 +256,8 @@ TEST_F(accept, init)
 	EXPECT_EQ(0, nr_msgs);
 	EXPECT_STREQ(variant->suffix, bpfpoke_map_write_suffix(&self->w));
 	EXPECT_STREQ(variant->field, bpfpoke_map_write_field(&self->w));
-	EXPECT_EQ(variant->value, bpfpoke_map_write_value(&self->w));
+	EXPECT_EQ(BPFPOKE_VALUE_UINT, bpfpoke_map_write_value(&self->w)->type);
+	EXPECT_EQ(variant->value, bpfpoke_map_write_value(&self->w)->num);
 	/* No 0xcc left behind the strings. */
 	raw(&want, variant->suffix, variant->field, variant->value);
 	EXPECT_EQ(0, memcmp(&want, &self->w, sizeof(want)));
@@ -276,28 +278,104 @@ static const struct bpfpoke_map_write literals[] = {
 	BPFPOKE_MAP_WRITE(".rodata", "arr[3]", 3),
 	BPFPOKE_MAP_WRITE(".data.custom", "crash", 4),
 	BPFPOKE_MAP_WRITE(".123456789abcde", X255, 5),
+	BPFPOKE_MAP_WRITE_INT(".data", "delta", -5),
+	BPFPOKE_MAP_WRITE_BOOL(".data", "enabled", 1),
+	BPFPOKE_MAP_WRITE_ENUM(".data", "mode", "MODE_AUTO"),
+	BPFPOKE_MAP_WRITE_TEXT(".data", "name", "hello"),
+	BPFPOKE_MAP_WRITE_TEXT(".data", "name", ""),
 };
 
 TEST(literal)
 {
-	struct bpfpoke_map_write w = BPFPOKE_MAP_WRITE(".bss", "stall", -1);
+	struct bpfpoke_map_write w = BPFPOKE_MAP_WRITE(".bss", "stall", 0xffffffff);
+	struct bpfpoke_map_write m = BPFPOKE_MAP_WRITE_INT(".bss", "stall", -1);
 	struct bpfpoke_map_write i;
 	size_t n;
 
 	bpfpoke_set_print(capture);
 	for (n = 0; n < ARRAY_SIZE(literals); n++) {
 		EXPECT_EQ(0, bpfpoke_map_write_validate(&literals[n]));
-		ASSERT_EQ(0, bpfpoke_map_write_init(&i, literals[n].suffix,
-						    literals[n].field,
-						    literals[n].value));
+		ASSERT_EQ(0, bpfpoke_map_write_init_value(&i, literals[n].suffix,
+							  literals[n].field,
+							  &literals[n].value));
 		/* Byte for byte what init makes, tails included. */
 		EXPECT_EQ(0, memcmp(&i, &literals[n], sizeof(i)));
 	}
 	EXPECT_EQ(0, bpfpoke_map_write_validate(&w));
 	EXPECT_STREQ(".bss", bpfpoke_map_write_suffix(&w));
 	EXPECT_STREQ("stall", bpfpoke_map_write_field(&w));
-	EXPECT_EQ(0xffffffff, bpfpoke_map_write_value(&w));
+	EXPECT_EQ(BPFPOKE_VALUE_UINT, bpfpoke_map_write_value(&w)->type);
+	EXPECT_EQ(0xffffffff, bpfpoke_map_write_value(&w)->num);
+	EXPECT_EQ(0, bpfpoke_map_write_validate(&m));
+	EXPECT_EQ(BPFPOKE_VALUE_INT, bpfpoke_map_write_value(&m)->type);
+	EXPECT_EQ(-1, (__s64)bpfpoke_map_write_value(&m)->num);
+	/* The value constructors make what the literals hold. */
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&i, ".data", "delta",
+						  &BPFPOKE_INT(-5)));
+	EXPECT_EQ(0, memcmp(&i, &literals[5], sizeof(i)));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&i, ".data", "enabled",
+						  &BPFPOKE_BOOL(7)));
+	EXPECT_EQ(0, memcmp(&i, &literals[6], sizeof(i)));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&i, ".data", "mode",
+						  &BPFPOKE_ENUM("MODE_AUTO")));
+	EXPECT_EQ(0, memcmp(&i, &literals[7], sizeof(i)));
+	ASSERT_EQ(0, bpfpoke_map_write_init_text(&i, ".data", "name", "hello"));
+	EXPECT_EQ(0, memcmp(&i, &literals[8], sizeof(i)));
 	EXPECT_EQ(0, nr_msgs);
+}
+
+/* Values that break a rule, each named in the message. */
+TEST(value_rules)
+{
+	static const struct {
+		struct bpfpoke_map_write_value v;
+		enum bpfpoke_map_write_rule rule;
+		const char *msg;
+	} cases[] = {
+		{ { .type = 99 }, BPFPOKE_MAP_WRITE_VALUE_TYPE,
+		  "invalid value for 'crash': has a type other than text, uint, int, bool or enum" },
+		{ { .type = BPFPOKE_VALUE_PTR }, BPFPOKE_MAP_WRITE_VALUE_TYPE,
+		  "invalid value for 'crash': has a type other than text, uint, int, bool or enum" },
+		{ { .type = BPFPOKE_VALUE_UINT, .reserved = 1 }, BPFPOKE_MAP_WRITE_VALUE_RESERVED,
+		  "invalid value for 'crash': has a non-zero reserved field" },
+		{ { .type = BPFPOKE_VALUE_BOOL, .num = 2 }, BPFPOKE_MAP_WRITE_VALUE_NOT_BOOL,
+		  "invalid value for 'crash': is a bool other than 0 or 1" },
+		{ { .type = BPFPOKE_VALUE_ENUM }, BPFPOKE_MAP_WRITE_VALUE_EMPTY,
+		  "invalid value for 'crash': names no enumerator (\"\")" },
+		{ { .type = BPFPOKE_VALUE_UINT, .num = 1, .text = "1" }, BPFPOKE_MAP_WRITE_VALUE_STRAY,
+		  "invalid value for 'crash': carries a number or text its type does not use" },
+		{ { .type = BPFPOKE_VALUE_TEXT, .num = 1, .text = "1" }, BPFPOKE_MAP_WRITE_VALUE_STRAY,
+		  "invalid value for 'crash': carries a number or text its type does not use" },
+	};
+	struct bpfpoke_map_write w;
+	char big[BPFPOKE_MAP_WRITE_TEXT_MAX + 2];
+	unsigned int i;
+
+	bpfpoke_set_print(capture);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		EXPECT_EQ(cases[i].rule, bpfpoke_map_write_check_value(&cases[i].v))
+			TH_LOG("case %u", i);
+		nr_msgs = 0;
+		EXPECT_EQ(-EINVAL, bpfpoke_map_write_init_value(&w, ".bss", "crash",
+								&cases[i].v));
+		EXPECT_TRUE(logged(_metadata, cases[i].msg)) TH_LOG("case %u", i);
+	}
+	/* A text that fills its array: too long, for init and validate. */
+	memset(big, 'x', sizeof(big));
+	big[sizeof(big) - 1] = 0;
+	nr_msgs = 0;
+	EXPECT_EQ(-EINVAL, bpfpoke_map_write_init_text(&w, ".bss", "crash", big));
+	EXPECT_TRUE(logged(_metadata, "invalid value for 'crash': is longer than 255 bytes"));
+	big[sizeof(big) - 2] = 0;
+	nr_msgs = 0;
+	EXPECT_EQ(0, bpfpoke_map_write_init_text(&w, ".bss", "crash", big));
+	memset(w.value.text, 'x', sizeof(w.value.text));
+	EXPECT_EQ(BPFPOKE_MAP_WRITE_VALUE_TOO_LONG, bpfpoke_map_write_check_value(&w.value));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_write_validate(&w));
+	EXPECT_TRUE(logged(_metadata, "invalid value for 'crash': is longer than 255 bytes"));
+	nr_msgs = 0;
+	EXPECT_EQ(-EINVAL, bpfpoke_map_write_init_value(&w, ".bss", "crash", NULL));
+	EXPECT_TRUE(logged(_metadata, "invalid value for 'crash': NULL"));
 }
 
 /* The byte sets BPFPOKE_MAP_WRITE() checks at compile time are the rules. */
@@ -350,7 +428,7 @@ TEST(copy)
 	ASSERT_EQ(0, bpfpoke_map_write_init(&b, ".data", "stall", 2));
 	EXPECT_STREQ(".bss", bpfpoke_map_write_suffix(&a));
 	EXPECT_STREQ("crash", bpfpoke_map_write_field(&a));
-	EXPECT_EQ(1, bpfpoke_map_write_value(&a));
+	EXPECT_EQ(1, bpfpoke_map_write_value(&a)->num);
 }
 
 TEST(equal)
@@ -370,6 +448,15 @@ TEST(equal)
 	EXPECT_FALSE(bpfpoke_map_write_equal(&a, &b));
 	ASSERT_EQ(0, bpfpoke_map_write_init(&b, ".bs", "crash", 1));
 	EXPECT_FALSE(bpfpoke_map_write_equal(&a, &b));
+	/* The same number, another type; the same text, another type. */
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&b, ".bss", "crash", &BPFPOKE_INT(1)));
+	EXPECT_FALSE(bpfpoke_map_write_equal(&a, &b));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&b, ".bss", "crash", &BPFPOKE_BOOL(1)));
+	EXPECT_FALSE(bpfpoke_map_write_equal(&a, &b));
+	ASSERT_EQ(0, bpfpoke_map_write_init_text(&b, ".bss", "crash", "A"));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&a, ".bss", "crash", &BPFPOKE_ENUM("A")));
+	EXPECT_FALSE(bpfpoke_map_write_equal(&a, &b));
+	ASSERT_EQ(0, bpfpoke_map_write_init(&a, ".bss", "crash", 1));
 
 	/* Garbage behind the NULs is not part of the value. */
 	b = a;
@@ -392,6 +479,19 @@ TEST(hash)
 	EXPECT_EQ(0xbd387a39, bpfpoke_map_write_hash(&w));
 	ASSERT_EQ(0, bpfpoke_map_write_init(&w, ".a", "bc", 0));
 	EXPECT_EQ(0x33fb736d, bpfpoke_map_write_hash(&w));
+	/* The types 0.2 added (and UINTs past 32 bits): type, then 8 or text. */
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".bss", "crash",
+						  &BPFPOKE_UINT(0x100000000ULL)));
+	EXPECT_EQ(0x601f5c9a, bpfpoke_map_write_hash(&w));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".bss", "crash", &BPFPOKE_INT(-1)));
+	EXPECT_EQ(0x7a798d96, bpfpoke_map_write_hash(&w));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".bss", "crash", &BPFPOKE_BOOL(1)));
+	EXPECT_EQ(0x957bbe70, bpfpoke_map_write_hash(&w));
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".bss", "crash",
+						  &BPFPOKE_ENUM("MODE_AUTO")));
+	EXPECT_EQ(0xa1529dcd, bpfpoke_map_write_hash(&w));
+	ASSERT_EQ(0, bpfpoke_map_write_init_text(&w, ".bss", "crash", "0x10"));
+	EXPECT_EQ(0xb20ddfab, bpfpoke_map_write_hash(&w));
 }
 
 TEST(format)
@@ -413,6 +513,20 @@ TEST(format)
 	ASSERT_EQ(0, bpfpoke_map_write_init(&w, ".data", "cfg.arr[3]", 0xffffffff));
 	EXPECT_EQ(27, bpfpoke_map_write_format(&w, buf, sizeof(buf)));
 	EXPECT_STREQ(".data:cfg.arr[3]=4294967295", buf);
+
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".data", "delta", &BPFPOKE_INT(-5)));
+	bpfpoke_map_write_format(&w, buf, sizeof(buf));
+	EXPECT_STREQ(".data:delta=-5", buf);
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".bss", "on", &BPFPOKE_BOOL(1)));
+	bpfpoke_map_write_format(&w, buf, sizeof(buf));
+	EXPECT_STREQ(".bss:on=true", buf);
+	ASSERT_EQ(0, bpfpoke_map_write_init_value(&w, ".data", "mode",
+						  &BPFPOKE_ENUM("MODE_AUTO")));
+	bpfpoke_map_write_format(&w, buf, sizeof(buf));
+	EXPECT_STREQ(".data:mode=MODE_AUTO", buf);
+	ASSERT_EQ(0, bpfpoke_map_write_init_text(&w, ".data", "name", "0x10"));
+	bpfpoke_map_write_format(&w, buf, sizeof(buf));
+	EXPECT_STREQ(".data:name=\"0x10\"", buf);
 }
 
 TEST(format_longest)
@@ -436,10 +550,19 @@ TEST(unterminated)
 	EXPECT_EQ(-EINVAL, bpfpoke_map_write_validate(&w));
 	EXPECT_TRUE(logged(_metadata, "invalid map name suffix '.aaaaaaaaaaaaaa'...: "
 			   "is longer than 15 bytes, the longest BPF map name"));
-	EXPECT_EQ(16 + 1 + 256 + 1 + 10, bpfpoke_map_write_format(&w, buf, sizeof(buf)));
-	EXPECT_STREQ(".aaaaaaaaaaaaaaa:" X256 "=1633771873", buf);
+	/* An unknown type shows its text, quoted: all 256 bytes of it. */
+	EXPECT_EQ(16 + 1 + 256 + 1 + 258, bpfpoke_map_write_format(&w, buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(".aaaaaaaaaaaaaaa:" X256 "=\"aaa", buf, 16 + 1 + 256 + 5));
+	EXPECT_EQ(sizeof(buf) - 1, strlen(buf));
 	EXPECT_TRUE(bpfpoke_map_write_equal(&w, &w));
 	EXPECT_EQ(bpfpoke_map_write_hash(&w), bpfpoke_map_write_hash(&w));
+}
+
+/* Which string a rule is about: the suffix, the field or the value. */
+static int rule_group(int rule)
+{
+	return rule < BPFPOKE_MAP_WRITE_FIELD_EMPTY ? 0 :
+	       rule < BPFPOKE_MAP_WRITE_VALUE_TYPE ? 1 : 2;
 }
 
 TEST(rule_str)
@@ -457,8 +580,7 @@ TEST(rule_str)
 	/* Within one string's rules every text is distinct. */
 	for (i = 1; i < __BPFPOKE_MAP_WRITE_RULE_MAX; i++) {
 		for (j = i + 1; j < __BPFPOKE_MAP_WRITE_RULE_MAX; j++) {
-			if ((i < BPFPOKE_MAP_WRITE_FIELD_EMPTY) !=
-			    (j < BPFPOKE_MAP_WRITE_FIELD_EMPTY))
+			if (rule_group(i) != rule_group(j))
 				continue;
 			EXPECT_STRNE(bpfpoke_map_write_rule_str(i),
 				     bpfpoke_map_write_rule_str(j));

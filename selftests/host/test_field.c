@@ -1021,7 +1021,7 @@ TEST_F(field, parse_arguments)
 	EXPECT_EQ(-EINVAL, bpfpoke_field_parse(&f, "1", buf, sizeof(buf)));
 }
 
-/* Typed values: the descriptor's plain __u32 */
+/* A write's value: typed, or text, into a field's bytes */
 
 FIXTURE(encode) {
 	struct bpf_object *obj;
@@ -1029,11 +1029,17 @@ FIXTURE(encode) {
 
 FIXTURE_VARIANT(encode) {
 	const char *path;
-	__u32 value;
+	struct bpfpoke_map_write_value value;
 	__u64 want;		/* the field's bytes, little-endian */
 	int err;
 	const char *msg;
 };
+
+#define VU(x)	{ .type = BPFPOKE_VALUE_UINT, .num = (__u64)(x) }
+#define VI(x)	{ .type = BPFPOKE_VALUE_INT, .num = (__u64)(__s64)(x) }
+#define VB(x)	{ .type = BPFPOKE_VALUE_BOOL, .num = (x) }
+#define VE(n)	{ .type = BPFPOKE_VALUE_ENUM, .text = n }
+#define VT(t)	{ .type = BPFPOKE_VALUE_TEXT, .text = t }
 
 #define ENCODE_OK(name, p, v, w)					\
 	FIXTURE_VARIANT_ADD(encode, name) { .path = p, .value = v, .want = w }
@@ -1042,32 +1048,57 @@ FIXTURE_VARIANT(encode) {
 		.path = p, .value = v, .err = e, .msg = m,		\
 	}
 
-ENCODE_OK(u32_max, "cfg.id", 0xffffffff, 0xffffffff);
-ENCODE_OK(u8, "cfg.uc", 255, 255);
-ENCODE_OK(u64_zero_extended, "cfg.in.z", 0x80000000, 0x80000000);
-ENCODE_OK(s8_pattern, "cfg.in.y", 200, 200);
-ENCODE_OK(s32_pattern, "cfg.s32", 0xffffffff, 0xffffffff);
-ENCODE_OK(boolean, "cfg.enabled", 1, 1);
-ENCODE_OK(char, "cfg.c", 'A', 'A');
-ENCODE_OK(enum, "cfg.mode", MODE_AUTO, MODE_AUTO);
-ENCODE_OK(enum_packed, "cfg.tiny", 200, 200);
-ENCODE_OK(bss_u32, "crash", 1, 1);
-ENCODE_FAIL(u8_too_big, "cfg.uc", 300, ERANGE,
-	    "field 'cfg.uc' (unsigned char): 300 does not fit in 8 bits");
-ENCODE_FAIL(u16_too_big, "cfg.u16", 65536, ERANGE,
-	    "field 'cfg.u16' (__u16): 65536 does not fit in 16 bits");
-ENCODE_FAIL(bool_two, "cfg.enabled", 2, ERANGE,
-	    "field 'cfg.enabled' (_Bool): 2 is not 0 or 1");
-ENCODE_FAIL(enum_packed_too_big, "cfg.tiny", 256, ERANGE,
-	    "field 'cfg.tiny' (enum tiny): 256 does not fit in 8 bits");
-ENCODE_FAIL(struct, "cfg.in", 1, EOPNOTSUPP,
-	    "field 'cfg.in' (struct inner): plain numbers are for int, bool, char and enum fields, not struct");
-ENCODE_FAIL(array, "cfg.name", 1, EOPNOTSUPP,
-	    "field 'cfg.name' (char[16]): plain numbers are for int, bool, char and enum fields, not array");
-ENCODE_FAIL(pointer, "cfg.ptr", 1, EOPNOTSUPP,
-	    "field 'cfg.ptr' (int *): plain numbers are for int, bool, char and enum fields, not ptr");
-ENCODE_FAIL(float, "cfg.f", 1, EOPNOTSUPP,
-	    "field 'cfg.f' (float): plain numbers are for int, bool, char and enum fields, not float");
+ENCODE_OK(u32_max, "cfg.id", VU(0xffffffff), 0xffffffff);
+ENCODE_OK(u8, "cfg.uc", VU(255), 255);
+ENCODE_OK(u64_zero_extended, "cfg.in.z", VU(0x80000000), 0x80000000);
+ENCODE_OK(u64_max, "cfg.in.z", VU(~0ULL), ~0ULL);
+ENCODE_OK(s8_negative, "cfg.in.y", VI(-56), 200);
+ENCODE_OK(s32_negative, "cfg.s32", VI(-1), 0xffffffff);
+ENCODE_OK(int_positive, "cfg.s32", VI(7), 7);
+ENCODE_OK(boolean, "cfg.enabled", VB(1), 1);
+ENCODE_OK(boolean_false, "cfg.enabled", VB(0), 0);
+ENCODE_OK(char, "cfg.c", VU('A'), 'A');
+ENCODE_OK(enum, "cfg.mode", VE("MODE_AUTO"), MODE_AUTO);
+ENCODE_OK(enum_number, "cfg.mode", VU(MODE_AUTO), MODE_AUTO);
+ENCODE_OK(enum_packed, "cfg.tiny", VU(200), 200);
+ENCODE_OK(bss_u32, "crash", VU(1), 1);
+ENCODE_OK(text, "cfg.u16", VT("0x10"), 16);
+ENCODE_OK(text_enum, "cfg.mode", VT("MODE_AUTO"), MODE_AUTO);
+ENCODE_FAIL(u8_too_big, "cfg.uc", VU(300), ERANGE,
+	    "field 'cfg.uc' (unsigned char): 300 is out of range [0, 255]");
+ENCODE_FAIL(u16_too_big, "cfg.u16", VU(65536), ERANGE,
+	    "field 'cfg.u16' (__u16): 65536 is out of range [0, 65535]");
+/* A value, not a bit pattern: 200 is no __s8. */
+ENCODE_FAIL(s8_not_a_pattern, "cfg.in.y", VU(200), ERANGE,
+	    "field 'cfg.in.y' (__s8): 200 is out of range [-128, 127]");
+ENCODE_FAIL(unsigned_negative, "cfg.uc", VI(-1), ERANGE,
+	    "field 'cfg.uc' (unsigned char): -1 is negative, but the type is unsigned");
+ENCODE_FAIL(bool_two, "cfg.enabled", VB(2), ERANGE,
+	    "field 'cfg.enabled' (_Bool): bool value 2 is not 0 or 1");
+ENCODE_FAIL(bool_for_int, "cfg.id", VB(1), EOPNOTSUPP,
+	    "field 'cfg.id' (__u32): true and false are for bool fields, not int");
+ENCODE_FAIL(uint_for_bool, "cfg.enabled", VU(1), EOPNOTSUPP,
+	    "field 'cfg.enabled' (_Bool): integers are for int, char and enum fields, not bool");
+ENCODE_FAIL(enum_packed_too_big, "cfg.tiny", VU(256), ERANGE,
+	    "field 'cfg.tiny' (enum tiny): 256 is out of range [-128, 255]");
+ENCODE_FAIL(enum_unknown, "cfg.mode", VE("MODE_NOPE"), EINVAL,
+	    "field 'cfg.mode' (enum mode): 'MODE_NOPE' is neither a number nor an enumerator (MODE_OFF, MODE_ON, MODE_AUTO)");
+ENCODE_FAIL(enum_digits, "cfg.mode", VE("7"), EINVAL,
+	    "field 'cfg.mode' (enum mode): '7' is not an enumerator's name");
+ENCODE_FAIL(enum_for_int, "cfg.id", VE("MODE_AUTO"), EOPNOTSUPP,
+	    "field 'cfg.id' (__u32): enumerator names are for enum fields, not int");
+ENCODE_FAIL(struct, "cfg.in", VU(1), EOPNOTSUPP,
+	    "field 'cfg.in' (struct inner): integers are for int, char and enum fields, not struct");
+ENCODE_FAIL(array, "cfg.name", VU(1), EOPNOTSUPP,
+	    "field 'cfg.name' (char[16]): integers are for int, char and enum fields, not array");
+ENCODE_FAIL(pointer, "cfg.ptr", VU(1), EOPNOTSUPP,
+	    "field 'cfg.ptr' (int *): integers are for int, char and enum fields, not ptr");
+ENCODE_FAIL(float, "cfg.f", VI(1), EOPNOTSUPP,
+	    "field 'cfg.f' (float): integers are for int, char and enum fields, not float");
+ENCODE_FAIL(bad_type, "cfg.id", { .type = 99 }, EINVAL,
+	    "field 'cfg.id' (__u32): unknown value type 99");
+ENCODE_FAIL(text_malformed, "cfg.id", VT("12z"), EINVAL,
+	    "field 'cfg.id' (__u32): '12z' is not a number");
 
 FIXTURE_SETUP(encode)
 {
@@ -1081,7 +1112,7 @@ FIXTURE_TEARDOWN(encode)
 	bpf_object__close(self->obj);
 }
 
-TEST_F(encode, u32)
+TEST_F(encode, value)
 {
 	struct bpfpoke_map_value mv;
 	struct bpfpoke_field f;
@@ -1095,20 +1126,20 @@ TEST_F(encode, u32)
 	reset_log();
 	if (variant->err) {
 		EXPECT_EQ(-variant->err,
-			  bpfpoke_field_encode_u32(&f, variant->value, buf,
-						   sizeof(buf)));
+			  bpfpoke_field_encode(&f, &variant->value, buf,
+					       sizeof(buf)));
 		EXPECT_EQ(variant->err, errno);
 		warned(_metadata, mv.map_name, variant->msg);
 		for (i = 0; i < sizeof(buf); i++)
 			ASSERT_EQ(0xcc, buf[i]);
 		return;
 	}
-	ASSERT_EQ(0, bpfpoke_field_encode_u32(&f, variant->value, buf,
-					      sizeof(buf)));
+	ASSERT_EQ(0, bpfpoke_field_encode(&f, &variant->value, buf,
+					  sizeof(buf)));
 	EXPECT_EQ(variant->want, get_le(buf, f.size));
 	EXPECT_EQ(0xcc, buf[f.size]);
-	EXPECT_EQ(-ENOSPC, bpfpoke_field_encode_u32(&f, variant->value, buf,
-						    f.size - 1));
+	EXPECT_EQ(-ENOSPC, bpfpoke_field_encode(&f, &variant->value, buf,
+						f.size - 1));
 }
 
 /* Typed values: formatting the initial .data */
@@ -2049,7 +2080,7 @@ TEST(value_misuse)
 	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_parse(&f, "1", buf, sizeof(buf)));
 	warned(_metadata, "synth", "field 'x' (u32): unknown kind");
 	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_format(&f, buf, 4, text, sizeof(text), 0));
-	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_encode_u32(&f, 1, buf, sizeof(buf)));
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_encode(&f, &BPFPOKE_UINT(1), buf, sizeof(buf)));
 	f.kind = BPFPOKE_FIELD_INT;
 	f.bits = 33;
 	reset_log();
@@ -2063,8 +2094,9 @@ TEST(value_misuse)
 	warned(_metadata, NULL,
 	       "field parse: struct bpfpoke_field: sz 200 is too small");
 	EXPECT_EQ(-EINVAL, bpfpoke_field_format(&f, buf, 4, text, sizeof(text), 0));
-	EXPECT_EQ(-EINVAL, bpfpoke_field_encode_u32(&f, 1, buf, sizeof(buf)));
-	EXPECT_EQ(-EINVAL, bpfpoke_field_encode_u32(NULL, 1, buf, sizeof(buf)));
+	EXPECT_EQ(-EINVAL, bpfpoke_field_encode(&f, &BPFPOKE_UINT(1), buf, sizeof(buf)));
+	EXPECT_EQ(-EINVAL, bpfpoke_field_encode(NULL, &BPFPOKE_UINT(1), buf, sizeof(buf)));
+	EXPECT_EQ(-EINVAL, bpfpoke_field_encode(&f, NULL, buf, sizeof(buf)));
 	btf__free(btf);
 }
 

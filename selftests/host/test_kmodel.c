@@ -255,25 +255,45 @@ TEST_F(guest, values)
 
 TEST_F(guest, write_batch)
 {
-	struct bpfpoke_write_item ok[] = {
-		{ ".bss", "crash", "0x01020304" },
-		{ ".bss", "stall", "7" },
+	struct bpfpoke_map_write ok[] = {
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "0x01020304"),
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "stall", "7"),
 	};
-	struct bpfpoke_write_item bad_field[] = {
-		{ ".bss", "crash", "9" },
-		{ ".bss", "nosuch", "1" },
+	struct bpfpoke_map_write bad_field[] = {
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "9"),
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "nosuch", "1"),
 	};
-	struct bpfpoke_write_item bad_value[] = {
-		{ ".bss", "stall", "1" },
-		{ ".bss", "crash", "0x100000000" },
+	struct bpfpoke_map_write bad_value[] = {
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "stall", "1"),
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "0x100000000"),
 	};
-	struct bpfpoke_write_item overlap[] = {
-		{ ".bss", "crash", "1" },
-		{ ".bss", "crash", "2" },
+	struct bpfpoke_map_write overlap[] = {
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "1"),
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "2"),
 	};
-	struct bpfpoke_write_item bad_suffix[] = { { "bss", "crash", "1" } };
-	struct bpfpoke_write_item no_map[] = { { ".data", "crash", "1" } };
-	struct bpfpoke_write_item no_btf[] = { { ".rodata", "x", "1" } };
+	/* Not a literal: BPFPOKE_MAP_WRITE_TEXT() would not compile it. */
+	struct bpfpoke_map_write bad_suffix[] = {
+		{ .suffix = "bss", .field = "crash", .value = { .text = "1" } },
+	};
+	struct bpfpoke_map_write no_map[] = { BPFPOKE_MAP_WRITE_TEXT(".data", "crash", "1") };
+	struct bpfpoke_map_write no_btf[] = { BPFPOKE_MAP_WRITE_TEXT(".rodata", "x", "1") };
+	struct bpfpoke_map_write neg[] = { BPFPOKE_MAP_WRITE_INT(".bss", "stall", -1) };
+	struct bpfpoke_map_write wide[] = {
+		BPFPOKE_MAP_WRITE(".bss", "stall", 0x100000000ULL),
+	};
+	struct bpfpoke_map_write truth[] = { BPFPOKE_MAP_WRITE_BOOL(".bss", "stall", 1) };
+	struct bpfpoke_map_write name[] = {
+		BPFPOKE_MAP_WRITE_ENUM(".bss", "stall", "MODE_AUTO"),
+	};
+	/* A UINT that also carries text: not a valid descriptor. */
+	struct bpfpoke_map_write stray[] = {
+		{ .suffix = ".bss", .field = "stall",
+		  .value = { .type = BPFPOKE_VALUE_UINT, .num = 1, .text = "1" } },
+	};
+	struct bpfpoke_map_write typed[] = {
+		BPFPOKE_MAP_WRITE(".bss", "crash", 0xfffffffe),
+		BPFPOKE_MAP_WRITE_INT(".bss", "stall", 12),
+	};
 	const struct bpfpoke_write_info *wi;
 	const struct bpfpoke_map_info *maps, *bss, *m;
 	struct bpfpoke_write_batch *b;
@@ -296,6 +316,15 @@ TEST_F(guest, write_batch)
 	EXPECT_EQ(-ENOENT, bpfpoke_write(self->s, no_map, 1, NULL));
 	EXPECT_EQ(-ENOENT, bpfpoke_write(self->s, no_btf, 1, NULL));
 	EXPECT_EQ(-EINVAL, bpfpoke_write(self->s, ok, 0, NULL));
+	/* Typed values: range and kind checked against the field's BTF. */
+	EXPECT_EQ(-ERANGE, bpfpoke_write(self->s, neg, 1, NULL));
+	EXPECT_NE(NULL, strstr(warnings, "-1 is negative, but the type is unsigned")) TH_LOG("%s", warnings);
+	EXPECT_EQ(-ERANGE, bpfpoke_write(self->s, wide, 1, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_write(self->s, truth, 1, NULL));
+	EXPECT_NE(NULL, strstr(warnings, "true and false are for bool fields, not int"))
+		TH_LOG("%s", warnings);
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_write(self->s, name, 1, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_write(self->s, stray, 1, NULL));
 	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, v, 16));
 	for (i = 0; i < 16; i++)
 		EXPECT_EQ((unsigned char)(i * 37 + 5), v[i]);
@@ -318,6 +347,12 @@ TEST_F(guest, write_batch)
 	for (i = 0; i < 8; i++)
 		EXPECT_EQ((unsigned char)((i + 8) * 37 + 5), v[i]);
 
+	/* Typed descriptors, the same path. */
+	ASSERT_EQ(0, bpfpoke_write(self->s, typed, 2, NULL)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_map_value_read(self->s, bss, 0, 0, x, 8));
+	EXPECT_EQ(0xfffffffe, x[0]);
+	EXPECT_EQ(12, x[1]);
+
 	/* Map selection, each call counted as a resolve (the batches' too). */
 	n = bpfpoke_session_times(self->s)->resolve_count;
 	EXPECT_GE(n, 2);
@@ -334,7 +369,7 @@ TEST_F(guest, write_batch)
 /* A map freed between prepare and commit: nothing is written. */
 TEST_F(guest, write_map_gone)
 {
-	struct bpfpoke_write_item it = { ".bss", "crash", "0x55" };
+	struct bpfpoke_map_write it = BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "0x55");
 	const struct bpfpoke_map_info *maps, *bss;
 	__u64 gpa, zero = 0, one = 1;
 	struct bpfpoke_write_batch *b;
@@ -374,7 +409,7 @@ TEST_F(guest, write_map_gone)
 
 TEST_F(guest, write_read_only_session)
 {
-	struct bpfpoke_write_item it = { ".bss", "crash", "1" };
+	struct bpfpoke_map_write it = BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "1");
 
 	OPEN(0);
 	EXPECT_EQ(-EROFS, bpfpoke_write(self->s, &it, 1, NULL));

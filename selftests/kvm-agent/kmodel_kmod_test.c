@@ -147,13 +147,13 @@ TEST_F(kmod, model_through_module)
 /* bpfpoke_write(): one all-or-nothing BPFPOKE_ACCESS. */
 TEST_F(kmod, write_batch)
 {
-	struct bpfpoke_write_item ok[] = {
-		{ ".bss", "crash", "0x0a0b0c0d" },
-		{ ".bss", "stall", "4294967295" },
+	struct bpfpoke_map_write ok[] = {
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "0x0a0b0c0d"),
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "stall", "4294967295"),
 	};
-	struct bpfpoke_write_item bad[] = {
-		{ ".bss", "crash", "1" },
-		{ ".bss", "stall", "0x100000000" },
+	struct bpfpoke_map_write bad[] = {
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "crash", "1"),
+		BPFPOKE_MAP_WRITE_TEXT(".bss", "stall", "0x100000000"),
 	};
 	const struct bpfpoke_map_info *maps;
 	const unsigned char *mem;

@@ -182,20 +182,26 @@ int bpfpoke_field_parse(const struct bpfpoke_field *f, const char *str,
 			void *buf, size_t size);
 
 /**
- * bpfpoke_field_encode_u32() - encode a descriptor's plain __u32 value
- * @f: the field (INT, BOOL, CHAR or ENUM)
- * @value: the value, an unsigned number: it must fit in @f->bits (so 300
- *	   does not fit a __u8, 200 fits an __s8 as -56, 0xffffffff an
- *	   __s32 as -1); BOOL takes 0 and 1 only
- * @buf: receives @f->size bytes, little-endian, zero-extended
+ * bpfpoke_field_encode() - a write's value into a field's bytes
+ * @f: the field
+ * @v: the value (a descriptor's, struct bpfpoke_map_write_value)
+ * @buf: receives @f->size bytes, little-endian
  * @size: size of @buf
  *
- * Return: 0 on success; -EINVAL for a NULL argument; -ERANGE if @value
- * does not fit; -EOPNOTSUPP for other kinds; -ENOSPC if @size < @f->size.
- * Failures log a WARN message.
+ * A typed value is taken exactly as its text would be by
+ * bpfpoke_field_parse(): a UINT or INT as its decimal number (range
+ * checked: 300 does not fit a __u8, -1 is no value of an unsigned field),
+ * a BOOL as true or false, an ENUM as the enumerator's name; TEXT is
+ * parsed as it is.  UINT and INT go into int, char and enum fields only,
+ * BOOL into bool fields, ENUM into enum fields.
+ *
+ * Return: 0 on success; the errors of bpfpoke_field_parse(); -EOPNOTSUPP
+ * for a value of a type the field's kind does not take; -EINVAL for an
+ * unknown type.  Failures log a WARN message.
  */
-int bpfpoke_field_encode_u32(const struct bpfpoke_field *f, __u32 value,
-			     void *buf, size_t size);
+int bpfpoke_field_encode(const struct bpfpoke_field *f,
+			 const struct bpfpoke_map_write_value *v, void *buf,
+			 size_t size);
 
 /* bpfpoke_field_format() flags */
 enum {
@@ -229,33 +235,12 @@ int bpfpoke_field_format(const struct bpfpoke_field *f, const void *data,
 			 size_t len, char *buf, size_t size, __u32 flags);
 
 /**
- * enum bpfpoke_value_type - what a struct bpfpoke_value holds
- * @BPFPOKE_VALUE_UINT: @u: an unsigned integer or char
- * @BPFPOKE_VALUE_INT: @s: a signed integer or char
- * @BPFPOKE_VALUE_BOOL: @b
- * @BPFPOKE_VALUE_ENUM: @name: the enumerator whose value the field holds
- *	(an enum value that no enumerator has is UINT or INT)
- * @BPFPOKE_VALUE_PTR: @u: the address a pointer holds
- * @BPFPOKE_VALUE_FLOAT: @d (may be NaN or infinite)
- * @BPFPOKE_VALUE_WIDE: @bytes, @len: an integer wider than 64 bits,
- *	little-endian
- * @BPFPOKE_VALUE_STRING: @bytes, @len: a char array's bytes up to its
- *	first NUL (any bytes: not necessarily UTF-8)
- */
-enum bpfpoke_value_type {
-	BPFPOKE_VALUE_UINT = 1,
-	BPFPOKE_VALUE_INT,
-	BPFPOKE_VALUE_BOOL,
-	BPFPOKE_VALUE_ENUM,
-	BPFPOKE_VALUE_PTR,
-	BPFPOKE_VALUE_FLOAT,
-	BPFPOKE_VALUE_WIDE,
-	BPFPOKE_VALUE_STRING,
-};
-
-/**
  * struct bpfpoke_value - a field's value, typed
- * @type: which member holds it
+ * @type: which member holds it (enum bpfpoke_value_type: UINT and INT for
+ *	  integers and chars, an enum value no enumerator has too; ENUM with
+ *	  @name; PTR; FLOAT, may be NaN or infinite; WIDE, little-endian
+ *	  bytes; STRING, a char array's bytes up to its first NUL, not
+ *	  necessarily UTF-8)
  * @u: UINT and PTR
  * @s: INT; also ENUM, the enumerator's value, sign-extended if the enum
  *     is signed

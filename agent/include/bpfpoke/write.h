@@ -61,20 +61,6 @@ int bpfpoke_map_find(struct bpfpoke_session *s, const char *suffix,
 /* Most items one bpfpoke_write() takes. */
 #define BPFPOKE_WRITE_MAX		256
 
-/**
- * struct bpfpoke_write_item - one typed write
- * @suffix: map name suffix, e.g. ".bss"
- * @field: field path, e.g. "crash", "cfg.inner.lo", "arr[3]"
- * @value: the value as text, parsed against the field's BTF type by
- *	   bpfpoke_field_parse(): "1", "-5", "0xff", "true", an enumerator
- *	   name, a string for a char array
- */
-struct bpfpoke_write_item {
-	const char *suffix;
-	const char *field;
-	const char *value;
-};
-
 /* Write frozen maps (.rodata after load) too: see bpfpoke_write_prepare(). */
 #define BPFPOKE_WRITE_FORCE		(1U << 0)
 
@@ -112,17 +98,18 @@ struct bpfpoke_write_batch;
 /**
  * bpfpoke_write_prepare() - resolve a batch of writes, writing nothing
  * @s: a loaded session opened with BPFPOKE_SESSION_WRITABLE
- * @items: the writes, 1 to BPFPOKE_WRITE_MAX
+ * @writes: the write descriptors, 1 to BPFPOKE_WRITE_MAX
  * @nr: their number
  * @opts: NULL for the defaults
  * @out: the batch, for bpfpoke_write_commit() and bpfpoke_write_free()
  *
- * In this order, and stopping at the first failure: every item's suffix
- * and field are checked against the descriptor rules; then for each item
- * the map is picked (bpfpoke_map_find()), the field resolved
- * (bpfpoke_field_resolve()), a frozen map refused, the value parsed
- * against the field's type (bpfpoke_field_parse(): integers range
- * checked, bools, enumerator names) and the bytes' guest-virtual
+ * In this order, and stopping at the first failure: every descriptor is
+ * validated (bpfpoke_map_write_validate()); then for each one the map is
+ * picked (bpfpoke_map_find()), the field resolved
+ * (bpfpoke_field_resolve()), a frozen map refused, the value encoded for
+ * the field's type (bpfpoke_field_encode(): integers range checked,
+ * bools, enumerator names, text as bpfpoke_field_parse() takes it) and
+ * the bytes' guest-virtual
  * addresses translated to guest-physical ones.  The map value's pages
  * are the kernel's (vmalloc or direct map): their translation holds as
  * long as the map lives.  Every failure logs one WARN message.
@@ -132,13 +119,13 @@ struct bpfpoke_write_batch;
  * read-only session; -EPERM for a frozen map (.rodata after load: the
  * verifier may have folded its values into the programs as constants)
  * without BPFPOKE_WRITE_FORCE; -EOPNOTSUPP for a map that is not an
- * array map, or a field kind that cannot be written from text; -ERANGE
+ * array map, or a value of a type the field's kind does not take; -ERANGE
  * for a value that does not fit; -E2BIG for more than 4096 pieces of
  * guest-physical memory; the errors of bpfpoke_map_find(),
  * bpfpoke_field_resolve() and the page-table walk (-EFAULT); -ENOMEM.
  */
 int bpfpoke_write_prepare(struct bpfpoke_session *s,
-			  const struct bpfpoke_write_item *items, size_t nr,
+			  const struct bpfpoke_map_write *writes, size_t nr,
 			  const struct bpfpoke_write_opts *opts,
 			  struct bpfpoke_write_batch **out);
 
@@ -185,7 +172,7 @@ void bpfpoke_write_free(struct bpfpoke_write_batch *b);
  * Return: as bpfpoke_write_prepare(), then bpfpoke_write_commit().
  */
 int bpfpoke_write(struct bpfpoke_session *s,
-		  const struct bpfpoke_write_item *items, size_t nr,
+		  const struct bpfpoke_map_write *writes, size_t nr,
 		  const struct bpfpoke_write_opts *opts);
 
 #ifdef __cplusplus
