@@ -44,6 +44,7 @@
 #include <uapi/linux/magic.h>
 
 #include "bpfpoke.h"
+#include "cache.h"
 #include "compat.h"
 
 /*

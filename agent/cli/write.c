@@ -85,7 +85,7 @@ static int write_help(void)
 		"error writes nothing.  A frozen map (.rodata after load) is refused unless\n"
 		"--force: the verifier may have folded its values into the programs.\n"
 		"Through bpfpoke.ko (--vm) the batch is one all-or-nothing BPFPOKE_ACCESS.\n"
-		"With --mem-file the pieces are checked, then written one after the other: a\n"
+		"With --mem-file the ops are checked, then written one after the other: a\n"
 		"running guest may see part of the batch; freeze it to make that impossible.\n"
 		"\n"
 		"--freeze: stop the guest around the write, and continue it after, also on\n"

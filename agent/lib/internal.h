@@ -67,6 +67,10 @@ void bpfpoke_member_bits(const struct btf *btf, const struct btf_type *t,
 			 __u32 i, __u32 *bit_off, __u32 *bit_size);
 void bpfpoke_btf_type_name(const struct btf *btf, __u32 id, char *buf,
 			   size_t size);
+/*
+ * number.c: the integer in @s[0..@len): its sign in *@neg, its magnitude
+ * in *@mag.  0; -EINVAL for no number; -ERANGE past 64 bits.
+ */
 int bpfpoke_parse_num(const char *s, size_t len, bool *neg, __u64 *mag);
 
 #endif /* __BPFPOKE_INTERNAL_H */

@@ -171,4 +171,12 @@ struct bpfpoke_session {
 };
 
 
+/* maps.c: the map a write goes to, and whether it is still there. */
+bool bpfpoke_ends_with(const char *s, const char *sfx);
+int bpfpoke_map_pick(struct bpfpoke_session *s, const char *suffix,
+		     const char *field, const struct bpfpoke_map_info **mapp,
+		     struct btf **btfp);
+int bpfpoke_map_still_there(struct bpfpoke_session *s,
+			    const struct bpfpoke_map_info *m);
+
 #endif /* __BPFPOKE_KMODEL_H */

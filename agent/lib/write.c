@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The write path: pick each write's map by suffix and field, resolve the
- * field with the map's BTF, parse the value against the field's type,
- * translate the bytes' guest addresses, all before anything is written;
- * then one all-or-nothing batch of guest-physical writes.
+ * The write path: pick each write's map by suffix and field (maps.c),
+ * resolve the field with the map's BTF, encode the value for the field's
+ * type, translate the bytes' guest addresses, all before anything is
+ * written; then, once every map is checked to be still there (maps.c),
+ * one all-or-nothing batch of guest-physical writes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,239 +14,6 @@
 #include "internal.h"
 #include "kmodel.h"
 #include "mem.h"
-
-void bpfpoke_map_value_init(struct bpfpoke_map_value *mv,
-			    const struct bpfpoke_map_info *map,
-			    const struct btf *btf)
-{
-	memset(mv, 0, sizeof(*mv));
-	mv->sz = sizeof(*mv);
-	mv->btf = btf;
-	mv->map_name = map->name;
-	mv->map_type = map->type;
-	mv->key_size = map->key_size;
-	mv->value_size = map->value_size;
-	mv->btf_value_type_id = map->btf_value_type_id;
-}
-
-static bool ends_with(const char *s, const char *sfx)
-{
-	size_t ls = strlen(s), lx = strlen(sfx);
-
-	return ls >= lx && !strcmp(s + ls - lx, sfx);
-}
-
-/* "3 demo.bss, 7 x.bss", cut short to fit @size. */
-static void list_maps(char *buf, size_t size,
-		      const struct bpfpoke_map_info *const *maps, size_t nr)
-{
-	size_t i, len = 0;
-
-	buf[0] = 0;
-	for (i = 0; i < nr && len < size; i++) {
-		int n = snprintf(buf + len, size - len, "%s%u %s", i ? ", " : "",
-				 maps[i]->id, maps[i]->name);
-
-		if (n < 0)
-			break;
-		len += n;
-	}
-	if (len >= size && size > 4)
-		strcpy(buf + size - 4, "...");
-}
-
-/*
- * Errors that say guest memory cannot be read at all (the VMM exited, no
- * memory, a fatal signal), not that one map's data is bad.
- */
-static bool guest_gone(int err)
-{
-	return err == -ESRCH || err == -ENOMEM || err == -EINTR ||
-	       err == -ENOTCONN || err == -EIO;
-}
-
-/*
- * A map answers to the suffixes its name ends with; an arena holding
- * globals also to libbpf's name of their section and to ".arena" (the
- * skeleton's ->arena).
- */
-static bool map_has_suffix(const struct bpfpoke_map_info *m,
-			   const char *suffix)
-{
-	if (ends_with(m->name, suffix))
-		return true;
-	return m->arena_globals && (!strcmp(suffix, ".arena") ||
-				    !strcmp(suffix, ".addr_space.1"));
-}
-
-static int __map_find(struct bpfpoke_session *s, const char *suffix,
-		      const char *field, const struct bpfpoke_map_info **mapp,
-		      struct btf **btfp)
-{
-	const struct bpfpoke_map_info *maps, **cand = NULL, **hit = NULL;
-	struct btf **btfs = NULL;
-	size_t nr, i, ncand = 0, nhit = 0;
-	enum bpfpoke_map_write_rule rule;
-	char names[512];
-	int err, bad = 0;
-
-	if (!s || !mapp)
-		return -EINVAL;
-	rule = bpfpoke_map_write_check_suffix(suffix);
-	if (rule) {
-		pr_warn("invalid map name suffix '%s': %s\n", suffix ? suffix : "",
-			bpfpoke_map_write_rule_str(rule));
-		return -EINVAL;
-	}
-	if (field) {
-		rule = bpfpoke_map_write_check_field(field);
-		if (rule) {
-			pr_warn("invalid field '%s': %s\n", field,
-				bpfpoke_map_write_rule_str(rule));
-			return -EINVAL;
-		}
-	}
-	err = bpfpoke_maps(s, &maps, &nr);
-	if (err)
-		return err;
-	cand = calloc(nr ? nr : 1, sizeof(*cand));
-	hit = calloc(nr ? nr : 1, sizeof(*hit));
-	btfs = calloc(nr ? nr : 1, sizeof(*btfs));
-	if (!cand || !hit || !btfs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nr; i++)
-		if (map_has_suffix(&maps[i], suffix))
-			cand[ncand++] = &maps[i];
-	if (!ncand) {
-		pr_warn("no map name ends with '%s' (%zu maps in the guest)\n",
-			suffix, nr);
-		err = -ENOENT;
-		goto out;
-	}
-	if (!field) {
-		if (ncand > 1) {
-			list_maps(names, sizeof(names), cand, ncand);
-			pr_warn("%zu maps end with '%s': %s; choose one by id\n",
-				ncand, suffix, names);
-			err = -ENOTUNIQ;
-			goto out;
-		}
-		*mapp = cand[0];
-		if (btfp) {
-			*btfp = bpfpoke_map_btf(s, cand[0]);
-			if (!*btfp) {
-				err = -errno;
-				pr_warn("map %u '%s': cannot read its BTF: %s\n",
-					cand[0]->id, cand[0]->name, strerror(-err));
-			}
-		}
-		goto out;
-	}
-
-	for (i = 0; i < ncand; i++) {
-		struct bpfpoke_map_value mv;
-		struct btf *btf;
-		int r;
-
-		if (!cand[i]->btf_kva)
-			continue;	/* no BTF: no named fields */
-		btf = bpfpoke_map_btf(s, cand[i]);
-		if (!btf) {
-			bad = -errno;
-			pr_warn("map %u '%s': cannot read its BTF: %s\n",
-				cand[i]->id, cand[i]->name, strerror(-bad));
-			/* Guest memory is gone, not this map's BTF bad: stop. */
-			if (guest_gone(bad)) {
-				err = bad;
-				goto out;
-			}
-			continue;
-		}
-		bpfpoke_map_value_init(&mv, cand[i], btf);
-		r = bpfpoke_field_exists(&mv, field);
-		if (r == 1) {
-			btfs[nhit] = btf;
-			hit[nhit++] = cand[i];
-			continue;
-		}
-		if (r < 0)
-			bad = r;
-		btf__free(btf);
-	}
-	if (nhit == 1) {
-		*mapp = hit[0];
-		if (btfp) {
-			*btfp = btfs[0];
-			btfs[0] = NULL;
-		}
-	} else if (nhit > 1) {
-		list_maps(names, sizeof(names), hit, nhit);
-		pr_warn("field '%s' is in %zu maps ending with '%s': %s; give a longer suffix\n",
-			field, nhit, suffix, names);
-		err = -ENOTUNIQ;
-	} else if (ncand == 1 && cand[0]->btf_kva && !bad) {
-		/* One map: its own resolver says what is wrong with the path. */
-		struct bpfpoke_field f = { .sz = sizeof(f) };
-		struct bpfpoke_map_value mv;
-		struct btf *btf = bpfpoke_map_btf(s, cand[0]);
-
-		err = btf ? 0 : -errno;
-		if (btf) {
-			bpfpoke_map_value_init(&mv, cand[0], btf);
-			err = bpfpoke_field_resolve(&mv, field, &f) ? -errno : -ENOENT;
-			btf__free(btf);
-		}
-		if (!err)
-			err = -ENOENT;
-	} else {
-		list_maps(names, sizeof(names), cand, ncand);
-		pr_warn("no field '%s' in the maps ending with '%s' (searched %s%s%s)\n",
-			field, suffix, names,
-			bad ? "; a BTF could not be read: " : "",
-			bad ? strerror(-bad) : "");
-		/* A BTF that could not be read may have held it. */
-		err = bad ? bad : -ENOENT;
-	}
-out:
-	for (i = 0; btfs && i < nhit; i++)
-		btf__free(btfs[i]);
-	free(btfs);
-	free(hit);
-	free(cand);
-	return err;
-}
-
-/*
- * __map_find(), its time counted as the session's resolve time: without
- * the map walk and the BTF reads it starts, which count as theirs.
- */
-static int map_find(struct bpfpoke_session *s, const char *suffix,
-		    const char *field, const struct bpfpoke_map_info **mapp,
-		    struct btf **btfp)
-{
-	__u64 t0, spent, nested;
-	int err;
-
-	if (!s)
-		return -EINVAL;
-	nested = s->map_walks_ns + s->times.map_btf_ns;
-	t0 = bpfpoke_now_ns();
-	err = __map_find(s, suffix, field, mapp, btfp);
-	spent = bpfpoke_now_ns() - t0;
-	nested = s->map_walks_ns + s->times.map_btf_ns - nested;
-	s->times.resolve_ns += spent > nested ? spent - nested : 0;
-	s->times.resolve_count++;
-	return err;
-}
-
-int bpfpoke_map_find(struct bpfpoke_session *s, const char *suffix,
-		     const char *field, const struct bpfpoke_map_info **map,
-		     struct btf **btf)
-{
-	return bpfpoke_err(map_find(s, suffix, field, map, btf));
-}
 
 /* A batch being built: the items' results and the writes. */
 struct bpfpoke_write_batch {
@@ -289,7 +57,7 @@ bpfpoke_write_info(const struct bpfpoke_write_batch *b, size_t i)
 	return &b->info[i];
 }
 
-/* Guest-physical pieces of @len bytes at guest-virtual @kva. */
+/* Guest-physical ops for @len bytes at guest-virtual @kva: one per page. */
 static int add_ops(struct bpfpoke_write_batch *b, __u64 kva,
 		   const unsigned char *buf, size_t len)
 {
@@ -334,7 +102,7 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	size_t j;
 	int err;
 
-	err = map_find(b->s, suffix, field, &map, &b->btfs[i]);
+	err = bpfpoke_map_pick(b->s, suffix, field, &map, &b->btfs[i]);
 	if (err)
 		return err;
 	wi->map = map;
@@ -346,7 +114,7 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	if (map->frozen && !(flags & BPFPOKE_WRITE_FORCE)) {
 		pr_warn("map %u '%s' is frozen (%s): the verifier may have folded its values into the programs as constants, so writing '%s' may change nothing they do (BPFPOKE_WRITE_FORCE, --force, writes anyway)\n",
 			map->id, map->name,
-			ends_with(map->name, ".rodata") ? ".rodata after load" :
+			bpfpoke_ends_with(map->name, ".rodata") ? ".rodata after load" :
 			"BPF_MAP_FREEZE", field);
 		return -EPERM;
 	}
@@ -434,47 +202,6 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 	return 0;
 }
 
-/*
- * Is @m still the map that was prepared against?  Its struct bpf_map is
- * read again (fresh translations): same id, type, value size and BTF, and
- * a non-zero refcnt where the kernel's BTF names it.  A map freed since
- * bpfpoke_write_prepare() fails this (its id leaves map_idr and refcnt
- * drops to 0 before the memory is freed; reused memory holds something
- * else), so the batch never lands in memory the kernel has given away.
- */
-static int map_still_there(struct bpfpoke_session *s,
-			   const struct bpfpoke_map_info *m)
-{
-	const struct klayout *l = &s->layout;
-	unsigned char *buf;
-	int err;
-
-	buf = malloc(l->map_size);
-	if (!buf)
-		return -ENOMEM;
-	err = bpfpoke_km_read(&s->km, s->mem, m->kva, buf, l->map_size);
-	if (err) {
-		pr_warn("map %u '%s': struct bpf_map at 0x%llx cannot be read again: %s; nothing written\n",
-			m->id, m->name, (unsigned long long)m->kva,
-			strerror(-err));
-		goto out;
-	}
-	/* An arena's globals come from its program, not its struct bpf_map. */
-	if (bpfpoke_kfield_get(buf, &l->map_id) != m->id ||
-	    bpfpoke_kfield_get(buf, &l->map_type) != m->type ||
-	    (!m->arena_globals &&
-	     (bpfpoke_kfield_get(buf, &l->map_value_size) != m->value_size ||
-	      bpfpoke_kfield_get(buf, &l->map_btf) != m->btf_kva)) ||
-	    (l->map_refcnt.have && !bpfpoke_kfield_get(buf, &l->map_refcnt))) {
-		pr_warn("map %u '%s' is gone since the batch was prepared (freed or replaced); nothing written\n",
-			m->id, m->name);
-		err = -ESTALE;
-	}
-out:
-	free(buf);
-	return err;
-}
-
 int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 {
 	size_t i, j;
@@ -492,7 +219,7 @@ int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 				break;
 		if (j < i)
 			continue;	/* checked already */
-		err = map_still_there(b->s, b->info[i].map);
+		err = bpfpoke_map_still_there(b->s, b->info[i].map);
 		if (err)
 			return bpfpoke_err(err);
 	}

@@ -120,7 +120,7 @@ struct bpfpoke_write_batch;
  * verifier may have folded its values into the programs as constants)
  * without BPFPOKE_WRITE_FORCE; -EOPNOTSUPP for a map that is not an
  * array map, or a value of a type the field's kind does not take; -ERANGE
- * for a value that does not fit; -E2BIG for more than 4096 pieces of
+ * for a value that does not fit; -E2BIG for more than 4096 ops (pages) of
  * guest-physical memory; the errors of bpfpoke_map_find(),
  * bpfpoke_field_resolve() and the page-table walk (-EFAULT); -ENOMEM.
  */
@@ -136,7 +136,7 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
  * Through bpfpoke.ko: one BPFPOKE_ACCESS with
  * BPFPOKE_ACCESS_ALL_OR_NOTHING, so either every byte lands or none does,
  * and KVM's dirty log sees the pages.  Through a RAM file (--mem-file)
- * every piece is checked against the RAM first, then written one after
+ * every op is checked against the RAM first, then written one after
  * the other: a running guest may see the first writes before the last,
  * and only a failing file (not the guest) can leave a batch half
  * written.  Stop the VMM around the commit to make it atomic for the
