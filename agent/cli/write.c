@@ -352,7 +352,7 @@ static void write_commit(struct bpfpoke_freezer *fz, struct write_result *r)
 static void write_run(struct write_args *a, struct write_result *r)
 {
 	BPFPOKE_OPTS(bpfpoke_freezer_opts, fopts,
-		     .flags = BPFPOKE_FREEZER_THAW_ON_SIGNAL);
+		     .flags = BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL);
 	struct bpfpoke_signaller *sig = NULL;
 	struct bpfpoke_freezer *fz = NULL;
 	struct bpfpoke_session *s;

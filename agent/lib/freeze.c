@@ -10,8 +10,8 @@
  *
  * A VMM that was already stopped (every thread in 'T', or a QEMU whose
  * status is not "running": paused, prelaunch, ...) is left as it was.
- * With BPFPOKE_FREEZER_THAW_ON_SIGNAL the VMM is continued when the
- * caller is killed while it is frozen (thaw_signal.c).
+ * With BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL the VMM is continued when the
+ * caller is killed while it is frozen (posix_thaw.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -49,7 +49,7 @@ static int qmp_freeze(struct bpfpoke_freezer *f)
 			status);
 		return 0;
 	}
-	err = bpfpoke_thaw_signals_register(f);
+	err = bpfpoke_posix_thaw_register(f);
 	if (err)
 		return err;
 	/* Armed first: a signal from here on continues it. */
@@ -58,7 +58,7 @@ static int qmp_freeze(struct bpfpoke_freezer *f)
 	if (err == -EIO) {
 		/* QEMU refused: nothing was stopped. */
 		f->armed = 0;
-		bpfpoke_thaw_signals_unregister(f);
+		bpfpoke_posix_thaw_unregister(f);
 		return err;
 	}
 	if (!err)
@@ -72,13 +72,13 @@ static int qmp_freeze(struct bpfpoke_freezer *f)
 	}
 	if (err) {
 		/* Stopped or not, it was running: best effort to run it. */
-		if (f->armed && !f->signal_thawed) {
+		if (f->armed && !f->posix_thawed) {
 			f->qmp.quiet = true;
 			qmp_thaw(f);
 			f->qmp.quiet = false;
 		}
 		f->armed = 0;
-		bpfpoke_thaw_signals_unregister(f);
+		bpfpoke_posix_thaw_unregister(f);
 	}
 	return err;
 }
@@ -124,7 +124,7 @@ static int opts_get(const struct bpfpoke_freezer_opts *opts,
 	out->sz = sizeof(*out);
 	out->timeout_ms = OPTS_GET(opts, timeout_ms, 0);
 	out->flags = OPTS_GET(opts, flags, 0);
-	if (out->flags & ~BPFPOKE_FREEZER_THAW_ON_SIGNAL)
+	if (out->flags & ~BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL)
 		return -EINVAL;
 	return 0;
 }
@@ -173,8 +173,8 @@ int bpfpoke_freeze(struct bpfpoke_freezer *f)
 		return bpfpoke_err(-EINVAL);
 	if (f->frozen)
 		return bpfpoke_err(-EALREADY);
-	if (f->signal_thawed) {
-		pr_warn("a signal thawed the VM; open a new freezer\n");
+	if (f->posix_thawed) {
+		pr_warn("a POSIX signal thawed the VM; open a new freezer\n");
 		return bpfpoke_err(-ECANCELED);
 	}
 	if (f->kind == FREEZER_SIGSTOP)
@@ -200,13 +200,13 @@ int bpfpoke_thaw(struct bpfpoke_freezer *f)
 		else if (f->kind == FREEZER_QMP)
 			err = qmp_thaw(f);
 		/* A signal may have thawed it meanwhile: that is a success. */
-		if (err && f->signal_thawed)
+		if (err && f->posix_thawed)
 			err = 0;
 		if (err)
 			return bpfpoke_err(err);
 		f->armed = 0;
 	}
-	bpfpoke_thaw_signals_unregister(f);
+	bpfpoke_posix_thaw_unregister(f);
 	f->frozen = false;
 	return 0;
 }
@@ -218,7 +218,7 @@ void bpfpoke_freezer_close(struct bpfpoke_freezer *f)
 	if (f->frozen)
 		bpfpoke_thaw(f);
 	f->armed = 0;
-	bpfpoke_thaw_signals_unregister(f);
+	bpfpoke_posix_thaw_unregister(f);
 	bpfpoke_qmp_close(&f->qmp);
 	free(f);
 }

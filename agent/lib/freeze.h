@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The freezer (freeze.c) and its parts: stopping a VMM with SIGSTOP
- * (sigstop.c) or QMP (qmp.c), and continuing it from a fatal signal's
- * handler (thaw_signal.c).
+ * (sigstop.c) or QMP (qmp.c), and continuing it from a fatal POSIX signal's
+ * handler (posix_thaw.c).
  */
 #ifndef __BPFPOKE_LIB_FREEZE_H
 #define __BPFPOKE_LIB_FREEZE_H
@@ -26,18 +26,18 @@ struct bpfpoke_freezer {
 	bool frozen;
 	/*
 	 * We stopped the VMM and must continue it.  Read and cleared by
-	 * the signal handler too.
+	 * the POSIX signal handler too.
 	 */
 	volatile sig_atomic_t armed;
-	/* A signal handler continued it. */
-	volatile sig_atomic_t signal_thawed;
+	/* A POSIX signal handler continued it. */
+	volatile sig_atomic_t posix_thawed;
 	int pid;		/* sigstop */
 	struct qmp qmp;		/* qmp */
 };
 
-/* thaw_signal.c */
-int bpfpoke_thaw_signals_register(struct bpfpoke_freezer *f);
-void bpfpoke_thaw_signals_unregister(struct bpfpoke_freezer *f);
+/* posix_thaw.c */
+int bpfpoke_posix_thaw_register(struct bpfpoke_freezer *f);
+void bpfpoke_posix_thaw_unregister(struct bpfpoke_freezer *f);
 
 /* sigstop.c */
 int bpfpoke_sigstop_freeze(struct bpfpoke_freezer *f);

@@ -28,9 +28,9 @@
 #define QMP_MSG_MAX		65536
 #define QMP_DEPTH_MAX		32
 #define QMP_DESC_MAX		256
-/* How long a signal handler waits for QEMU to answer its "cont". */
-#define SIGNAL_CONT_MS		2000
-#define SIGNAL_CONT_ID		"bpfpoke-signal-cont"
+/* How long a POSIX signal handler waits for QEMU to answer its "cont". */
+#define HANDLER_CONT_MS		2000
+#define HANDLER_CONT_ID		"bpfpoke-signal-cont"
 
 /* A failure of the best-effort "cont" after a failed freeze is not the news. */
 #define qmp_warn(q, fmt, ...)						\
@@ -55,7 +55,7 @@ static void send_all_raw(int fd, const char *p, size_t len)
 		if (n < 0 && errno == EAGAIN) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
-			if (poll(&pfd, 1, SIGNAL_CONT_MS) <= 0)
+			if (poll(&pfd, 1, HANDLER_CONT_MS) <= 0)
 				return;
 			continue;
 		}
@@ -68,22 +68,22 @@ static void send_all_raw(int fd, const char *p, size_t len)
 
 /*
  * Async-signal-safe: a prebuilt "cont", then wait until QEMU answered it
- * (found by its id in the byte stream) or SIGNAL_CONT_MS passed: QEMU
+ * (found by its id in the byte stream) or HANDLER_CONT_MS passed: QEMU
  * drops the commands it has not run yet when the connection closes.
  */
-void bpfpoke_qmp_cont_from_signal(struct qmp *q)
+void bpfpoke_qmp_cont_from_handler(struct qmp *q)
 {
 	static const char cmd[] =
-		"{\"execute\": \"cont\", \"id\": \"" SIGNAL_CONT_ID "\"}\r\n";
-	static const char id[] = SIGNAL_CONT_ID;
+		"{\"execute\": \"cont\", \"id\": \"" HANDLER_CONT_ID "\"}\r\n";
+	static const char id[] = HANDLER_CONT_ID;
 	const size_t idlen = sizeof(id) - 1;
 	char buf[512];
 	size_t have = 0, i;
 	long long deadline;
 
-	q->signal_used = 1;
+	q->handler_used = 1;
 	send_all_raw(q->fd, cmd, sizeof(cmd) - 1);
-	deadline = bpfpoke_now_ms() + SIGNAL_CONT_MS;
+	deadline = bpfpoke_now_ms() + HANDLER_CONT_MS;
 	while (bpfpoke_now_ms() < deadline) {
 		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
 		ssize_t n;
@@ -341,8 +341,8 @@ int bpfpoke_qmp_exec(struct qmp *q, const char *name, struct json_object **ret)
 	size_t len;
 	int err;
 
-	if (q->signal_used) {
-		qmp_warn(q, "QMP %s failed: a signal thawed the VM; open a new freezer\n",
+	if (q->handler_used) {
+		qmp_warn(q, "QMP %s failed: a POSIX signal thawed the VM; open a new freezer\n",
 			 name);
 		return -ECANCELED;
 	}

@@ -19,10 +19,10 @@ struct qmp {
 	/* Failures as INFO, not WARN (a best-effort "cont"). */
 	bool quiet;
 	/*
-	 * bpfpoke_qmp_cont_from_signal() wrote to and read from the socket: the
+	 * bpfpoke_qmp_cont_from_handler() wrote to and read from the socket: the
 	 * stream is no longer ours to parse.
 	 */
-	volatile sig_atomic_t signal_used;
+	volatile sig_atomic_t handler_used;
 	/* The last reply; bpfpoke_qmp_exec()'s *ret points into it. */
 	struct json_object *reply;
 	/* Framing: QMP_MSG_MAX bytes read from the socket. */
@@ -41,6 +41,6 @@ int bpfpoke_qmp_open(struct qmp *q, const char *path);
 void bpfpoke_qmp_close(struct qmp *q);
 int bpfpoke_qmp_exec(struct qmp *q, const char *name, struct json_object **ret);
 int bpfpoke_qmp_status(struct qmp *q, char *status, size_t size);
-void bpfpoke_qmp_cont_from_signal(struct qmp *q);
+void bpfpoke_qmp_cont_from_handler(struct qmp *q);
 
 #endif /* __BPFPOKE_QMP_H */

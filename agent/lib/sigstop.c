@@ -77,7 +77,7 @@ int bpfpoke_sigstop_freeze(struct bpfpoke_freezer *f)
 		pr_info("the VMM %d is already stopped: left stopped\n", f->pid);
 		return 0;
 	}
-	err = bpfpoke_thaw_signals_register(f);
+	err = bpfpoke_posix_thaw_register(f);
 	if (err)
 		return err;
 	/* Armed first: a signal from here on continues it. */
@@ -85,7 +85,7 @@ int bpfpoke_sigstop_freeze(struct bpfpoke_freezer *f)
 	if (kill(f->pid, SIGSTOP)) {
 		err = -errno;
 		f->armed = 0;
-		bpfpoke_thaw_signals_unregister(f);
+		bpfpoke_posix_thaw_unregister(f);
 		pr_warn("cannot freeze the VMM %d: %s\n", f->pid, strerror(-err));
 		return err;
 	}
@@ -101,7 +101,7 @@ int bpfpoke_sigstop_freeze(struct bpfpoke_freezer *f)
 	if (f->armed)
 		kill(f->pid, SIGCONT);
 	f->armed = 0;
-	bpfpoke_thaw_signals_unregister(f);
+	bpfpoke_posix_thaw_unregister(f);
 	if (!r) {
 		pr_warn("cannot freeze the VMM %d: its threads did not all stop within %u ms\n",
 			f->pid, f->timeout_ms);

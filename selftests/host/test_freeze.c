@@ -7,7 +7,7 @@
  *    query-status on: freeze makes it "paused", thaw "running", a VM
  *    paused before (or never started) stays so, close thaws, a second
  *    client times out, and SIGTERM/SIGINT to a process that froze it
- *    leaves it running (and without BPFPOKE_FREEZER_THAW_ON_SIGNAL does
+ *    leaves it running (and without BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL does
  *    not: the check can fail);
  *  - qmp against fake servers: a missing socket, a socket that does not
  *    speak QMP, events and stale replies between a command and its reply,
@@ -459,7 +459,7 @@ TEST_F(qemu, signal_while_frozen_continues)
 	RUN_VM();
 	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
 		status = kill_while_frozen(_metadata, self->spec,
-					   BPFPOKE_FREEZER_THAW_ON_SIGNAL,
+					   BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL,
 					   sigs[i], self->mon, "paused");
 		EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("status %#x", status);
 		EXPECT_EQ(sigs[i], WTERMSIG(status));
@@ -1008,7 +1008,7 @@ TEST(sigstop_freeze_thaw)
 	EXPECT_EQ(0, wait_stopped(v, 0));
 
 	/* SIGTERM while frozen continues it; without the flag it does not. */
-	n = kill_while_frozen(_metadata, spec, BPFPOKE_FREEZER_THAW_ON_SIGNAL,
+	n = kill_while_frozen(_metadata, spec, BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL,
 			      SIGTERM, -1, NULL);
 	EXPECT_TRUE(WIFSIGNALED(n) && WTERMSIG(n) == SIGTERM) TH_LOG("status %#x", n);
 	EXPECT_EQ(0, wait_stopped(v, 0));

@@ -36,7 +36,7 @@ extern "C" {
  * ends).  The handlers are installed by bpfpoke_freeze() and removed by
  * bpfpoke_thaw(); one freezer at a time can have them.
  */
-#define BPFPOKE_FREEZER_THAW_ON_SIGNAL	(1U << 0)
+#define BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL	(1U << 0)
 
 /**
  * struct bpfpoke_freezer_opts - options of bpfpoke_freezer_open()
@@ -96,7 +96,7 @@ bpfpoke_freezer_open(const char *spec, const struct bpfpoke_freezer_opts *opts);
  * Return: 0; -EINVAL for a NULL @f; -EALREADY when frozen already;
  * -EBUSY when another freezer thaws on signals, or when the VM's status
  * after "stop" is not "paused" (something else changed it);
- * -ECANCELED after a signal thawed @f; sigstop: -ESRCH when the VMM is
+ * -ECANCELED after a POSIX signal thawed @f; sigstop: -ESRCH when the VMM is
  * gone, -ETIMEDOUT when its threads did not all stop in time, the errno
  * of kill(); qmp: -EIO when QEMU answered with an error (logged as
  * "QMP stop failed: <QEMU's description>"), -ETIMEDOUT when it did not

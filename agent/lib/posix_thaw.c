@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * BPFPOKE_FREEZER_THAW_ON_SIGNAL: the VMM is continued from a signal
- * handler when the caller is killed while it is frozen.  One freezer at
- * a time may be registered; the signals' earlier actions are kept, and
- * restored and re-raised after the thaw, so the signal still ends the
- * caller.  A handler can only use async-signal-safe calls: kill(SIGCONT),
- * or bpfpoke_qmp_cont_from_signal().
+ * BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL: the VMM is continued from a POSIX
+ * signal handler when the caller is killed while it is frozen.  One
+ * freezer at a time may be registered; the POSIX signals' earlier actions
+ * are kept, and restored and re-raised after the thaw, so the signal still
+ * ends the caller.  A handler can only use async-signal-safe calls: kill(SIGCONT),
+ * or bpfpoke_qmp_cont_from_handler().
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,11 +26,11 @@ static void thaw_from_signal(struct bpfpoke_freezer *f)
 	if (!f->armed)
 		return;
 	f->armed = 0;
-	f->signal_thawed = 1;
+	f->posix_thawed = 1;
 	if (f->kind == FREEZER_SIGSTOP)
 		kill(f->pid, SIGCONT);
 	else if (f->kind == FREEZER_QMP)
-		bpfpoke_qmp_cont_from_signal(&f->qmp);
+		bpfpoke_qmp_cont_from_handler(&f->qmp);
 }
 
 static void on_thaw_signal(int sig)
@@ -56,7 +56,7 @@ static void on_thaw_signal(int sig)
 	errno = saved_errno;
 }
 
-void bpfpoke_thaw_signals_unregister(struct bpfpoke_freezer *f)
+void bpfpoke_posix_thaw_unregister(struct bpfpoke_freezer *f)
 {
 	struct bpfpoke_freezer *expected = f;
 	size_t i;
@@ -73,13 +73,13 @@ void bpfpoke_thaw_signals_unregister(struct bpfpoke_freezer *f)
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
-int bpfpoke_thaw_signals_register(struct bpfpoke_freezer *f)
+int bpfpoke_posix_thaw_register(struct bpfpoke_freezer *f)
 {
 	struct bpfpoke_freezer *expected = NULL;
 	struct sigaction sa = { .sa_handler = on_thaw_signal };
 	size_t i;
 
-	if (!(f->flags & BPFPOKE_FREEZER_THAW_ON_SIGNAL))
+	if (!(f->flags & BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL))
 		return 0;
 	if (!__atomic_compare_exchange_n(&signal_freezer, &expected, f, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
