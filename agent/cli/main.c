@@ -168,7 +168,7 @@ static void report_times(void)
 		t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
 		t->attach_ns / 1e6, t->kaslr_ns / 1e6, t->map_walk_ns / 1e6,
 		t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
-		(cli_now_ns() - start_ns) / 1e6);
+		(bpfpoke_now_ns() - start_ns) / 1e6);
 }
 
 static char *help_text;
@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 	char *end;
 	long pid;
 
-	start_ns = cli_now_ns();
+	start_ns = bpfpoke_now_ns();
 	bin_name = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	bin_name = bin_name ? bin_name + 1 : (argc > 0 ? argv[0] : "bpfpoke");
 

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "bpfpoke.h"
+/* The one header the CLI takes from lib/: the clock, header only. */
+#include "clock.h"
 #include "json.h"
 
 /*
@@ -95,15 +97,6 @@ int value_format(const struct bpfpoke_map_value *mv,
 		 char *buf, size_t size);
 void value_json(const struct bpfpoke_map_value *mv,
 		const struct bpfpoke_field *f, const unsigned char *data);
-
-/* CLOCK_MONOTONIC in ns, for --times. */
-static inline __u64 cli_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Subcommands */
 int do_map(int argc, char **argv);

@@ -35,7 +35,7 @@ struct write_times {
 static void stage_end(struct write_times *wt, enum write_stage stage,
 		      __u64 t0)
 {
-	wt->ns[stage] = cli_now_ns() - t0;
+	wt->ns[stage] = bpfpoke_now_ns() - t0;
 }
 
 static void report_write_times(const struct write_times *wt)
@@ -60,7 +60,7 @@ static void report_write_times(const struct write_times *wt)
 	}
 	if (wt->start)
 		snprintf(line + len, sizeof(line) - len, "  total %.3f",
-			 (cli_now_ns() - wt->start) / 1e6);
+			 (bpfpoke_now_ns() - wt->start) / 1e6);
 	else
 		snprintf(line + len, sizeof(line) - len, "  total -");
 	fprintf(stderr, "%s\n", line);
@@ -306,7 +306,7 @@ static void write_commit(struct bpfpoke_freezer *fz, struct write_result *r)
 
 	if (fz) {
 		lib_msg_clear();
-		t0 = cli_now_ns();
+		t0 = bpfpoke_now_ns();
 		err = bpfpoke_freeze(fz);
 		stage_end(&r->wt, STAGE_FREEZE, t0);
 		if (err) {
@@ -316,7 +316,7 @@ static void write_commit(struct bpfpoke_freezer *fz, struct write_result *r)
 		}
 	}
 	lib_msg_clear();
-	t0 = cli_now_ns();
+	t0 = bpfpoke_now_ns();
 	err = bpfpoke_write_commit(r->batch);
 	stage_end(&r->wt, STAGE_COMMIT, t0);
 	r->written = !err;
@@ -326,7 +326,7 @@ static void write_commit(struct bpfpoke_freezer *fz, struct write_result *r)
 	if (!fz)
 		return;
 	lib_msg_clear();
-	t0 = cli_now_ns();
+	t0 = bpfpoke_now_ns();
 	terr = bpfpoke_thaw(fz);
 	stage_end(&r->wt, STAGE_THAW, t0);
 	if (!terr)
@@ -390,7 +390,7 @@ static void write_run(struct write_args *a, struct write_result *r)
 		goto signal;
 	}
 	lib_msg_clear();
-	r->wt.start = t0 = cli_now_ns();
+	r->wt.start = t0 = bpfpoke_now_ns();
 	err = bpfpoke_write_prepare(s, a->writes, a->nr, &a->wopts, &r->batch);
 	stage_end(&r->wt, STAGE_PREPARE, t0);
 	if (err) {
@@ -408,7 +408,7 @@ signal:
 	bpfpoke_freezer_close(fz);
 	if (!sig)
 		return;
-	t0 = cli_now_ns();
+	t0 = bpfpoke_now_ns();
 	serr = bpfpoke_signaller_send(sig, !r->written, r->written ? 0 : err,
 				      &r->seq);
 	stage_end(&r->wt, STAGE_SIGNAL, t0);

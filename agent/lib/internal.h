@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bpfpoke.h"
+#include "clock.h"
 #include "opts.h"
 
 /* Options structs (opts.h); OPTS_VALID() logs what is wrong. */
@@ -32,28 +33,6 @@ static inline int bpfpoke_err(int ret)
 	if (ret < 0)
 		errno = -ret;
 	return ret;
-}
-
-/* CLOCK_MONOTONIC, for deadlines and for the session's timings. */
-static inline __u64 bpfpoke_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static inline long long bpfpoke_now_ms(void)
-{
-	return bpfpoke_now_ns() / 1000000;
-}
-
-/* Milliseconds to @deadline (bpfpoke_now_ms() time) for poll(), >= 0. */
-static inline int bpfpoke_ms_left(long long deadline)
-{
-	long long left = deadline - bpfpoke_now_ms();
-
-	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* BTF fields: field.c, shared with value.c and layout.c */

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfpoke_guest.h"
+#include "clock.h"
 #include "demo.h"
 #include "demo.skel.h"
 
@@ -69,14 +70,6 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok; 1 the host's write failed; 2 timeout; 3 the views differ\n"
 		"or a torn batch was seen; 4 load, port or test-run error; 64 usage.\n");
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /* The globals through the skeleton's mmapped maps. */
@@ -422,7 +415,7 @@ static int run(const struct options *o)
 
 		printf("DEMO-WAITING round %ld on %s\n", round, bpfpoke_guest_port(g));
 		fflush(stdout);
-		t0 = now_ms();
+		t0 = bpfpoke_now_ms();
 		err = bpfpoke_guest_wait(g, (int)o->timeout_ms, &sig);
 		if (err == -ETIMEDOUT) {
 			printf("DEMO-TIMEOUT round %ld: no signal within %ld ms\n",
@@ -438,13 +431,13 @@ static int run(const struct options *o)
 		}
 		if (sig.failed)
 			printf("DEMO-SIGNAL round %ld failed: %s (signal %#x) after %lld ms\n",
-			       round, strerror(-sig.status), sig.seq, now_ms() - t0);
+			       round, strerror(-sig.status), sig.seq, bpfpoke_now_ms() - t0);
 		else if (sig.compat)
 			printf("DEMO-SIGNAL round %ld done (compat byte) after %lld ms\n",
-			       round, now_ms() - t0);
+			       round, bpfpoke_now_ms() - t0);
 		else
 			printf("DEMO-SIGNAL round %ld done (signal %#x) after %lld ms\n",
-			       round, sig.seq, now_ms() - t0);
+			       round, sig.seq, bpfpoke_now_ms() - t0);
 		err = observe(skel, round, &after);
 		if (err) {
 			ret = err;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bpfpoke_guest.h"
+#include "clock.h"
 #include "opts.h"
 #include "signal_frame.h"
 
@@ -162,14 +163,6 @@ void bpfpoke_guest_close(struct bpfpoke_guest *g)
 	free(g);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static int ack(struct bpfpoke_guest *g, __u32 seq)
 {
 	__u8 frame[BPFPOKE_SIGNAL_FRAME_LEN];
@@ -226,12 +219,12 @@ static int handle(struct bpfpoke_guest *g, enum bpfpoke_signal_event ev,
 int bpfpoke_guest_wait(struct bpfpoke_guest *g, int timeout_ms,
 		       struct bpfpoke_guest_signal *sig)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : bpfpoke_now_ms() + timeout_ms;
 	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
 	char buf[256];
 
 	for (;;) {
-		long long left = deadline < 0 ? 1000 : deadline - now_ms();
+		long long left = deadline < 0 ? 1000 : deadline - bpfpoke_now_ms();
 		ssize_t n;
 		size_t off;
 		int r;
