@@ -44,11 +44,22 @@ static int quiet(enum bpfpoke_print_level level, const char *fmt, va_list ap)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* libFuzzer ends with exit(): the guest's files go with it. */
+static void remove_files(void)
+{
+	unlink(sy.btf_path);
+	unlink(sy.sym_path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir) || synth_build(&sy, 5) || synth_finish(&sy, dir)) {
+	if (!mkdtemp(dir))
+		exit(1);
+	atexit(remove_files);
+	if (synth_build(&sy, 5) || synth_finish(&sy, dir)) {
 		fprintf(stderr, "fuzz_kmodel: cannot build the synthetic guest\n");
 		exit(1);
 	}

@@ -69,6 +69,9 @@ FIXTURE_TEARDOWN(guest)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/kallsyms", self->dir);
 	unlink(path);
+	/* What single tests write there. */
+	snprintf(path, sizeof(path), "%s/syms", self->dir);
+	unlink(path);
 	rmdir(self->dir);
 }
 
