@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * bpfpoke kernel { show | help }: where the guest kernel is (KASLR), as
- * found in guest memory.
+ * bpfpoke kernel { show | vmcoreinfo | help }: where the guest kernel is
+ * (KASLR), and its VMCOREINFO, as found in guest memory.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "main.h"
 
@@ -70,6 +72,46 @@ static int do_show(int argc, char **argv)
 	return 0;
 }
 
+/* The guest kernel's VMCOREINFO: needs no kernel description. */
+static int do_vmcoreinfo(int argc, char **argv)
+{
+	const struct bpfpoke_vmcoreinfo *vi;
+	struct bpfpoke_session *s;
+	int code = EXIT_FAIL;
+
+	(void)argv;
+	if (argc)
+		return p_err(EXIT_USAGE, "kernel vmcoreinfo takes no arguments");
+	s = get_guest(&code);
+	if (!s)
+		return code;
+	lib_msg_clear();
+	if (bpfpoke_session_vmcoreinfo(s, &vi))
+		return p_err(errno == ENOENT ? EXIT_GUEST_KERNEL : EXIT_FAIL,
+			     "%s", lib_msg(strerror(errno)));
+	if (json_output) {
+		json_start_object(json);
+		json_hex_field(json, "gpa", vi->gpa);
+		json_uint_field(json, "candidates", vi->candidates);
+		json_string_field(json, "osrelease", vi->osrelease);
+		json_string_field(json, "build_id", vi->build_id);
+		json_hex_field(json, "kaslr_offset", vi->kaslr_offset);
+		json_hex_field(json, "phys_base", vi->phys_base);
+		json_uint_field(json, "levels", vi->levels);
+		json_bool_field(json, "kallsyms", vi->has_kallsyms);
+		json_string_field(json, "text", vi->text);
+		json_end_object(json);
+		return 0;
+	}
+	printf("# VMCOREINFO at gpa 0x%llx (%u page%s looked like one)\n",
+	       (unsigned long long)vi->gpa, vi->candidates,
+	       vi->candidates == 1 ? "" : "s");
+	fputs(vi->text, stdout);
+	if (vi->text[0] && vi->text[strlen(vi->text) - 1] != '\n')
+		putchar('\n');
+	return 0;
+}
+
 static int do_help(int argc, char **argv)
 {
 	FILE *f = help_start();
@@ -78,16 +120,21 @@ static int do_help(int argc, char **argv)
 	(void)argv;
 	fprintf(f,
 		"Usage: %1$s [GUEST KERNEL] kernel { show }\n"
+		"       %1$s GUEST kernel { vmcoreinfo }\n"
 		"       %1$s kernel help\n"
 		"\n"
 		"show: the guest kernel as found in guest memory: banner, _text, KASLR\n"
-		"      offset, paging levels, randomized bases, RAM regions.\n",
+		"      offset, paging levels, randomized bases, RAM regions.\n"
+		"vmcoreinfo: the guest kernel's VMCOREINFO (OSRELEASE, BUILD-ID, KERNELOFFSET,\n"
+		"      symbols...), found in guest memory alone: no KERNEL description needed.\n"
+		"      Kernels built with CRASH_DUMP or PROC_KCORE have one.\n",
 		bin_name);
 	return help_end(f);
 }
 
 static const struct cmd kernel_cmds[] = {
 	{ "show", do_show },
+	{ "vmcoreinfo", do_vmcoreinfo },
 	{ "help", do_help },
 	{ 0 }
 };

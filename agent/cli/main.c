@@ -157,6 +157,35 @@ struct bpfpoke_session *get_session(int *code)
 	return s;
 }
 
+struct bpfpoke_session *get_guest(int *code)
+{
+	struct bpfpoke_session *s;
+
+	if (session)
+		return session;
+	if (!session_opts.vm_pid && !session_opts.mem_file) {
+		*code = p_err(EXIT_USAGE, "give the guest: --vm PID or --mem-file PATH");
+		return NULL;
+	}
+	s = bpfpoke_session_open(&session_opts);
+	if (!s) {
+		*code = p_err(EXIT_KERNEL_DESC, "cannot read the guest kernel's description: %s",
+			      strerror(errno));
+		return NULL;
+	}
+	if (bpfpoke_session_attach(s)) {
+		*code = p_err(EXIT_GUEST_MEM, "cannot open guest memory (%s): %s",
+			      session_opts.mem_file ? session_opts.mem_file : "vm",
+			      errno == ENOENT && session_opts.vm_pid ?
+			      "bpfpoke.ko is not loaded, or the process has no KVM VM" :
+			      strerror(errno));
+		bpfpoke_session_close(s);
+		return NULL;
+	}
+	session = s;
+	return s;
+}
+
 static void report_times(void)
 {
 	const struct bpfpoke_session_times *t = bpfpoke_session_times(session);
@@ -164,10 +193,10 @@ static void report_times(void)
 	if (!t)
 		return;
 	fprintf(stderr,
-		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
+		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  vmcoreinfo %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
 		t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
-		t->attach_ns / 1e6, t->kaslr_ns / 1e6, t->map_walk_ns / 1e6,
-		t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
+		t->attach_ns / 1e6, t->vmcoreinfo_ns / 1e6, t->kaslr_ns / 1e6,
+		t->map_walk_ns / 1e6, t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
 		(bpfpoke_now_ns() - start_ns) / 1e6);
 }
 

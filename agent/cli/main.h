@@ -75,6 +75,13 @@ int p_err(int code, const char *fmt, ...);
  */
 struct bpfpoke_session *get_session(int *code);
 
+/*
+ * The session of the global options with guest memory attached, and no
+ * kernel needed (a description is used if given, but not required): for
+ * what only reads guest memory.  Failures as get_session().
+ */
+struct bpfpoke_session *get_guest(int *code);
+
 /* Open the session (on its first use) for writing too. */
 void session_want_writable(void);
 /* --vm PID, 0 if none. */

@@ -157,6 +157,8 @@ struct bpfpoke_session {
 
 	struct ksyms syms;
 	struct btf *vmlinux_btf;
+	/* bpfpoke_session_vmcoreinfo()'s, after its first call. */
+	struct bpfpoke_vmcoreinfo *vmcoreinfo;
 	struct klayout layout;
 	struct mem *mem;
 	struct kmodel km;
@@ -170,6 +172,11 @@ struct bpfpoke_session {
 	__u64 map_walks_ns;
 };
 
+
+/* vmcoreinfo.c: parse a VMCOREINFO text; find the one in guest memory. */
+int bpfpoke_vmcoreinfo_parse(const char *text, size_t len,
+			     struct bpfpoke_vmcoreinfo *vi);
+int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi);
 
 /* maps.c: the map a write goes to, and whether it is still there. */
 bool bpfpoke_ends_with(const char *s, const char *sfx);

@@ -77,8 +77,9 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 	err = opts_get(uopts, &opts);
 	if (err)
 		goto err_out;
-	if (!!opts.vmlinux == !!(opts.btf || opts.symbols) ||
-	    (!opts.vmlinux && !(opts.btf && opts.symbols))) {
+	/* No description at all is fine: only what needs none works then. */
+	if ((opts.vmlinux && (opts.btf || opts.symbols)) ||
+	    !!opts.btf != !!opts.symbols) {
 		pr_warn("give either a vmlinux, or a BTF and a symbols file\n");
 		err = -EINVAL;
 		goto err_out;
@@ -111,6 +112,8 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 	if (err)
 		goto err_close;
 
+	if (!s->vmlinux && !s->symbols)
+		return s;
 	t0 = bpfpoke_now_ns();
 	err = s->vmlinux ? bpfpoke_ksyms_read_elf(&s->syms, s->vmlinux) :
 			   bpfpoke_ksyms_read_text(&s->syms, s->symbols);
@@ -157,6 +160,10 @@ int bpfpoke_session_load(struct bpfpoke_session *s)
 		return bpfpoke_err(-EINVAL);
 	if (s->km.loaded)
 		return bpfpoke_err(-EALREADY);
+	if (!s->vmlinux && !s->symbols) {
+		pr_warn("no kernel description: give --vmlinux, or --btf and --symbols (finding the symbols and BTF in guest memory is not done yet)\n");
+		return bpfpoke_err(-EOPNOTSUPP);
+	}
 	t0 = bpfpoke_now_ns();
 	err = bpfpoke_kaslr_find(&s->km, s->mem, &s->syms);
 	s->times.kaslr_ns = bpfpoke_now_ns() - t0;
@@ -168,6 +175,7 @@ void bpfpoke_session_close(struct bpfpoke_session *s)
 	if (!s)
 		return;
 	bpfpoke_mem_close(s->mem);
+	free(s->vmcoreinfo);
 	btf__free(s->vmlinux_btf);
 	free(s->maps);
 	free(s->vmlinux);
@@ -175,6 +183,32 @@ void bpfpoke_session_close(struct bpfpoke_session *s)
 	free(s->symbols);
 	free(s->mem_file);
 	free(s);
+}
+
+int bpfpoke_session_vmcoreinfo(struct bpfpoke_session *s,
+			       const struct bpfpoke_vmcoreinfo **vi)
+{
+	struct bpfpoke_vmcoreinfo *found;
+	__u64 t0;
+	int err;
+
+	if (!s || !s->mem || !vi)
+		return bpfpoke_err(-EINVAL);
+	if (!s->vmcoreinfo) {
+		found = malloc(sizeof(*found));
+		if (!found)
+			return bpfpoke_err(-ENOMEM);
+		t0 = bpfpoke_now_ns();
+		err = bpfpoke_vmcoreinfo_find(s->mem, found);
+		s->times.vmcoreinfo_ns = bpfpoke_now_ns() - t0;
+		if (err) {
+			free(found);
+			return bpfpoke_err(err);
+		}
+		s->vmcoreinfo = found;
+	}
+	*vi = s->vmcoreinfo;
+	return 0;
 }
 
 int bpfpoke_session_regions(const struct bpfpoke_session *s,

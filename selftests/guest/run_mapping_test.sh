@@ -44,7 +44,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
-tests_per_variant=7
+tests_per_variant=8
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=4
 # json_tests: every command and error path under -j, through jq.
@@ -332,7 +332,7 @@ for v in $variants; do
 			"$(cat "$work/qemu.log" 2> /dev/null)" \
 			"$(tail -n 20 "$work/console.log" 2> /dev/null | tr -d '\r')"
 		stop
-		for t in kernel list dump btf read show; do
+		for t in kernel vmcoreinfo list dump btf read show; do
 			result 1 "$v: $t # guest did not come up"
 		done
 		if [ "$v" = "$write_variant" ]; then
@@ -364,6 +364,17 @@ for v in $variants; do
 	fi
 	result $ok "$v: kernel found (_text $got_text, $got_levels-level, offset $got_off)" \
 		"want _text $want_text, $want_levels-level" "got: $got"
+
+	# vmcoreinfo: with no kernel description at all, from guest memory.
+	got=$("$bpfpoke" --mem-file "$ram" -j --times kernel vmcoreinfo 2> "$work/times")
+	want_off=$(printf '0x%x' $((want_text - 0xffffffff81000000)))
+	ok=0
+	[ "$(echo "$got" | jq -r .osrelease 2> /dev/null)" = "$(cat "$art/release")" ] || ok=1
+	[ "$(echo "$got" | jq -r .kaslr_offset 2> /dev/null)" = "$want_off" ] || ok=1
+	[ "$(echo "$got" | jq -r .levels 2> /dev/null)" = "$want_levels" ] || ok=1
+	echo "$got" | jq -e '.kallsyms and (.build_id | length == 40)' > /dev/null 2>&1 || ok=1
+	result $ok "$v: kernel vmcoreinfo, no description: release, KERNELOFFSET $want_off, $want_levels levels ($(echo "$got" | jq -r '"gpa " + .gpa + ", " + (.candidates | tostring) + " look-alike(s)"' 2> /dev/null); $(sed -n 's/.*vmcoreinfo \([0-9.]*\).*/scan \1 ms/p' "$work/times"))" \
+		"want release $(cat "$art/release"), offset $want_off, $want_levels levels" "got: $got" "$(cat "$work/times")"
 
 	# list: the same maps as bpftool.
 	got=$("${pk[@]}" --times -j map list 2> "$work/times")

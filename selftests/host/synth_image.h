@@ -677,6 +677,60 @@ static inline void synth_free(struct synth *sy)
 }
 
 /* Open, attach and load a session on the files; NULL with errno. */
+/* The synthetic kernel's release, as init_uts_ns and VMCOREINFO name it. */
+#define SY_RELEASE		"6.1.0-synthetic"
+#define SY_OFF_UTS		0x380000ULL	/* init_uts_ns, from _text */
+#define SY_VMCOREINFO_GPA	0x0800000ULL	/* page aligned, in RAM */
+
+/*
+ * A VMCOREINFO page at @gpa, as kernel/vmcore_info.c writes it, naming
+ * @release; init_uts_ns (sysname, nodename, release) holds SY_RELEASE.
+ * A @release other than SY_RELEASE makes a copy the running kernel does
+ * not agree with (a stale one).
+ */
+static inline void synth_add_vmcoreinfo(struct synth *sy, __u64 gpa,
+					const char *release)
+{
+	char text[2048];
+	int n;
+
+	sy_put(sy, SY_TEXT_GPA + SY_OFF_UTS, "Linux", 6);
+	sy_put(sy, SY_TEXT_GPA + SY_OFF_UTS + 65, "synth", 6);
+	sy_put(sy, SY_TEXT_GPA + SY_OFF_UTS + 130, SY_RELEASE,
+	       sizeof(SY_RELEASE));
+	n = snprintf(text, sizeof(text),
+		     "OSRELEASE=%s\n"
+		     "BUILD-ID=0123456789abcdef0123456789abcdef01234567\n"
+		     "PAGESIZE=4096\n"
+		     "SYMBOL(init_uts_ns)=%llx\n"
+		     "OFFSET(uts_namespace.name)=0\n"
+		     "SYMBOL(_stext)=%llx\n"
+		     "SYMBOL(kallsyms_names)=%llx\n"
+		     "SYMBOL(kallsyms_num_syms)=%llx\n"
+		     "SYMBOL(kallsyms_token_table)=%llx\n"
+		     "SYMBOL(kallsyms_token_index)=%llx\n"
+		     "SYMBOL(kallsyms_offsets)=%llx\n"
+		     "NUMBER(phys_base)=%lld\n"
+		     "SYMBOL(init_top_pgt)=%llx\n"
+		     "NUMBER(pgtable_l5_enabled)=%d\n"
+		     "KERNELOFFSET=%llx\n"
+		     "NUMBER(KERNEL_IMAGE_SIZE)=1073741824\n"
+		     "CRASHTIME=0\n",
+		     release,
+		     (unsigned long long)(SY_TEXT_KVA + SY_OFF_UTS),
+		     (unsigned long long)(SY_TEXT_KVA + 0x1000),
+		     (unsigned long long)(SY_TEXT_KVA + 0x10000),
+		     (unsigned long long)(SY_TEXT_KVA + 0x11000),
+		     (unsigned long long)(SY_TEXT_KVA + 0x12000),
+		     (unsigned long long)(SY_TEXT_KVA + 0x13000),
+		     (unsigned long long)(SY_TEXT_KVA + 0x14000),
+		     (long long)sy->phys_base,
+		     (unsigned long long)(SY_TEXT_KVA + SY_OFF_TOP_PGT),
+		     sy->levels == 5,
+		     (unsigned long long)(SY_TEXT_KVA - 0xffffffff81000000ULL));
+	sy_put(sy, gpa, text, n);
+}
+
 static inline struct bpfpoke_session *synth_session(struct synth *sy,
 						    __u32 flags)
 {

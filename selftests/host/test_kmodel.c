@@ -489,6 +489,87 @@ TEST_F(guest, split_btf_on_vmlinux)
 	btf__free(got);
 }
 
+/* Zero-config, first step: the VMCOREINFO, from guest memory alone. */
+
+static struct bpfpoke_session *memory_only(struct synth *sy)
+{
+	BPFPOKE_OPTS(bpfpoke_session_opts, opts, .mem_file = sy->mem_path);
+	struct bpfpoke_session *s = bpfpoke_session_open(&opts);
+
+	if (s && bpfpoke_session_attach(s)) {
+		bpfpoke_session_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+TEST_F(guest, vmcoreinfo)
+{
+	const struct bpfpoke_vmcoreinfo *vi, *again;
+
+	/* A stale copy first (a kernel the running one is not), then the real one. */
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA - 0x5000, "5.10.0-stale");
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	self->s = memory_only(&self->sy);
+	ASSERT_NE(NULL, self->s) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_session_vmcoreinfo(self->s, &vi)) TH_LOG("%s", warnings);
+	EXPECT_EQ(SY_VMCOREINFO_GPA, vi->gpa);
+	EXPECT_EQ(2, vi->candidates);
+	EXPECT_STREQ(SY_RELEASE, vi->osrelease);
+	EXPECT_STREQ("0123456789abcdef0123456789abcdef01234567", vi->build_id);
+	EXPECT_EQ(SY_TEXT_KVA - 0xffffffff81000000ULL, vi->kaslr_offset);
+	EXPECT_EQ(self->sy.phys_base, vi->phys_base);
+	EXPECT_EQ(SY_TEXT_KVA + SY_OFF_TOP_PGT, vi->init_top_pgt);
+	EXPECT_EQ(SY_TEXT_KVA + 0x1000, vi->stext);
+	EXPECT_EQ(variant->levels, vi->levels);
+	EXPECT_TRUE(vi->has_kallsyms);
+	EXPECT_EQ(SY_TEXT_KVA + 0x14000, vi->kallsyms_offsets);
+	EXPECT_EQ(0, vi->kallsyms_relative_base);
+	EXPECT_EQ(0, strncmp(vi->text, "OSRELEASE=" SY_RELEASE "\n", 26));
+	/* The image address translates as the kernel's __pa_symbol(). */
+	EXPECT_EQ(SY_TEXT_GPA + SY_OFF_TOP_PGT,
+		  vi->init_top_pgt - 0xffffffff80000000ULL + vi->phys_base);
+	/* Found once, kept. */
+	ASSERT_EQ(0, bpfpoke_session_vmcoreinfo(self->s, &again));
+	EXPECT_EQ(vi, again);
+	/* Without a description nothing needs the model: load says so. */
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_session_load(self->s));
+	EXPECT_NE(NULL, strstr(warnings, "no kernel description")) TH_LOG("%s", warnings);
+	EXPECT_EQ(-EINVAL, bpfpoke_session_vmcoreinfo(NULL, &vi));
+	EXPECT_EQ(-EINVAL, bpfpoke_session_vmcoreinfo(self->s, NULL));
+}
+
+TEST_F(guest, vmcoreinfo_missing)
+{
+	const struct bpfpoke_vmcoreinfo *vi;
+	unsigned int i;
+
+	/* Only copies the running kernel disowns, and a page that merely starts so. */
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, "5.10.0-stale");
+	sy_put(&self->sy, SY_VMCOREINFO_GPA + 0x1000, "OSRELEASE=x", 11);
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	self->s = memory_only(&self->sy);
+	ASSERT_NE(NULL, self->s);
+	EXPECT_EQ(-ENOENT, bpfpoke_session_vmcoreinfo(self->s, &vi));
+	EXPECT_NE(NULL, strstr(warnings, "no VMCOREINFO in guest memory (2 look-alike pages): the guest kernel is built without CRASH_DUMP and PROC_KCORE"))
+		TH_LOG("%s", warnings);
+	bpfpoke_session_close(self->s);
+
+	close(self->sy.mem_fd);
+	self->sy.mem_fd = -1;
+	self->s = NULL;
+
+	/* A guest that fills memory with look-alikes: refused, bounded. */
+	for (i = 0; i < 70; i++)
+		sy_put(&self->sy, SY_VMCOREINFO_GPA + 0x2000 + i * 0x1000ULL,
+		       "OSRELEASE=y\n", 12);
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	self->s = memory_only(&self->sy);
+	ASSERT_NE(NULL, self->s);
+	EXPECT_EQ(-E2BIG, bpfpoke_session_vmcoreinfo(self->s, &vi));
+}
+
 /* Hostile guests: each breaks one thing, and must fail, not crash. */
 
 /* An arena's globals: found through prog_idr, read and written. */

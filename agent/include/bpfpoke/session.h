@@ -78,15 +78,17 @@ struct bpfpoke_session_opts {
 
 /**
  * bpfpoke_session_open() - read a guest kernel's description
- * @opts: either @vmlinux, or @btf and @symbols; either @vm_pid or
- *	  @mem_file (not used until bpfpoke_session_attach())
+ * @opts: @vmlinux, or @btf and @symbols, or none of them; either @vm_pid
+ *	  or @mem_file (not used until bpfpoke_session_attach())
  *
  * Reads the symbols bpfpoke needs, normalised to offsets from _text, and
  * the vmlinux BTF, and resolves the kernel structure layouts from it.
- * Touches no guest memory.
+ * Touches no guest memory.  Without a description only what needs none
+ * works: guest-physical access and bpfpoke_session_vmcoreinfo();
+ * bpfpoke_session_load() fails with -EOPNOTSUPP.
  *
- * Return: a session, or NULL with errno: EINVAL for bad @opts (none or
- * both kernel descriptions, none or both guest memories, unknown flags,
+ * Return: a session, or NULL with errno: EINVAL for bad @opts (both
+ * kernel descriptions, half of one, none or both guest memories, unknown flags,
  * non-zero bytes past the known fields); ENOENT, EACCES, ... when a file
  * cannot be read; ENOENT when a needed symbol (_text, linux_banner,
  * init_top_pgt, map_idr) or BTF type is missing; ENOTUNIQ when a needed
@@ -125,7 +127,8 @@ int bpfpoke_session_attach(struct bpfpoke_session *s);
  * Return: 0; -EINVAL if not attached; -EALREADY if loaded; -ENOENT when
  * no image in guest memory matches the description (another kernel, or
  * memory not yet written by the guest); -EFAULT, -EINVAL for an image
- * whose page tables or variables make no sense.
+ * whose page tables or variables make no sense; -EOPNOTSUPP for a session
+ * opened without a kernel description.
  */
 int bpfpoke_session_load(struct bpfpoke_session *s);
 
@@ -218,6 +221,8 @@ int bpfpoke_session_kernel_info(const struct bpfpoke_session *s,
  *		map walk and the BTF reads they start (@map_walk_ns,
  *		@map_btf_ns)
  * @resolve_count: the number of those calls
+ * @vmcoreinfo_ns: scanning guest memory for the VMCOREINFO
+ *		   (bpfpoke_session_vmcoreinfo())
  *
  * Fields are only ever appended.
  */
@@ -230,6 +235,7 @@ struct bpfpoke_session_times {
 	__u64 map_btf_ns;
 	__u64 resolve_ns;
 	__u64 resolve_count;
+	__u64 vmcoreinfo_ns;
 };
 
 /* The session's timings, for benchmarks.  Never NULL for a non-NULL @s. */
@@ -284,6 +290,76 @@ int bpfpoke_translate(struct bpfpoke_session *s, __u64 kva, __u64 *gpa);
  */
 int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
 		     size_t len);
+
+/* The longest VMCOREINFO text: one page. */
+#define BPFPOKE_VMCOREINFO_MAX		4096
+
+/**
+ * struct bpfpoke_vmcoreinfo - the guest kernel's VMCOREINFO, from its memory
+ * @gpa: guest-physical address of the text (page aligned)
+ * @candidates: pages the scan found starting with "OSRELEASE=" (the
+ *		running kernel agreed with the one at @gpa)
+ * @osrelease: OSRELEASE, as uname -r
+ * @build_id: BUILD-ID, 40 hex digits; "" when the kernel gives none
+ * @levels: paging levels from NUMBER(pgtable_l5_enabled): 4 or 5; 0 if absent
+ * @has_kallsyms: SYMBOL(kallsyms_names, _num_syms, _token_table,
+ *		  _token_index, _offsets) are all there (6.0+)
+ * @kaslr_offset: KERNELOFFSET
+ * @phys_base: NUMBER(phys_base): a kernel-image address @kva is at
+ *	       guest-physical @kva - 0xffffffff80000000 + @phys_base
+ * @init_uts_ns: SYMBOL(init_uts_ns)
+ * @init_top_pgt: SYMBOL(init_top_pgt); 0 if absent
+ * @stext: SYMBOL(_stext); 0 if absent
+ * @kallsyms_names: SYMBOL(kallsyms_names); 0 if absent, and so on
+ * @kallsyms_num_syms: SYMBOL(kallsyms_num_syms)
+ * @kallsyms_token_table: SYMBOL(kallsyms_token_table)
+ * @kallsyms_token_index: SYMBOL(kallsyms_token_index)
+ * @kallsyms_offsets: SYMBOL(kallsyms_offsets)
+ * @kallsyms_relative_base: SYMBOL(kallsyms_relative_base) (before 7.0)
+ * @text: the whole text, NUL-terminated
+ *
+ * The addresses are the running kernel's (KASLR applied).
+ */
+struct bpfpoke_vmcoreinfo {
+	__u64 gpa;
+	unsigned int candidates;
+	char osrelease[65];
+	char build_id[41];
+	unsigned int levels;
+	bool has_kallsyms;
+	__u64 kaslr_offset;
+	__u64 phys_base;
+	__u64 init_uts_ns;
+	__u64 init_top_pgt;
+	__u64 stext;
+	__u64 kallsyms_names;
+	__u64 kallsyms_num_syms;
+	__u64 kallsyms_token_table;
+	__u64 kallsyms_token_index;
+	__u64 kallsyms_offsets;
+	__u64 kallsyms_relative_base;
+	char text[BPFPOKE_VMCOREINFO_MAX + 1];
+};
+
+/**
+ * bpfpoke_session_vmcoreinfo() - the guest kernel's VMCOREINFO
+ * @s: an attached session; it needs no kernel description
+ * @vi: out: the VMCOREINFO, owned by the session
+ *
+ * Found by scanning guest memory for page-aligned text that starts with
+ * "OSRELEASE=" and that the running kernel agrees with (its init_uts_ns
+ * names the release); the first call scans, later ones return what it
+ * found.  Kernels built with CRASH_DUMP or PROC_KCORE have one, from
+ * early in their boot on.
+ *
+ * Return: 0; -EINVAL if @s is not attached; -ENOENT when guest memory
+ * holds no VMCOREINFO the running kernel agrees with (WARN names the
+ * kernel config that is missing and the flags that get past it);
+ * -E2BIG for more than 64 look-alike pages; the errors of reading guest
+ * memory; -ENOMEM.
+ */
+int bpfpoke_session_vmcoreinfo(struct bpfpoke_session *s,
+			       const struct bpfpoke_vmcoreinfo **vi);
 
 #ifdef __cplusplus
 } /* extern "C" */
