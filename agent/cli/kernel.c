@@ -112,6 +112,48 @@ static int do_vmcoreinfo(int argc, char **argv)
 	return 0;
 }
 
+/* The guest kernel's kallsyms, decoded from its memory, /proc/kallsyms style. */
+static int do_kallsyms(int argc, char **argv)
+{
+	const struct bpfpoke_kallsyms *ks;
+	struct bpfpoke_session *s;
+	int code = EXIT_FAIL;
+	__u32 i;
+
+	(void)argv;
+	if (argc)
+		return p_err(EXIT_USAGE, "kernel kallsyms takes no arguments");
+	s = get_guest(&code);
+	if (!s)
+		return code;
+	lib_msg_clear();
+	if (bpfpoke_session_kallsyms(s, &ks))
+		return p_err(errno == ENOENT ? EXIT_GUEST_KERNEL : EXIT_FAIL,
+			     "%s", lib_msg(strerror(errno)));
+	if (json_output) {
+		json_start_object(json);
+		json_string_field(json, "encoding", ks->encoding);
+		json_name(json, "symbols");
+		json_start_array(json);
+		for (i = 0; i < ks->nr; i++) {
+			char type[2] = { ks->syms[i].type, 0 };
+
+			json_start_object(json);
+			json_hex_field(json, "addr", ks->syms[i].addr);
+			json_string_field(json, "type", type);
+			json_string_field(json, "name", ks->strtab + ks->syms[i].name_off);
+			json_end_object(json);
+		}
+		json_end_array(json);
+		json_end_object(json);
+		return 0;
+	}
+	for (i = 0; i < ks->nr; i++)
+		printf("%016llx %c %s\n", (unsigned long long)ks->syms[i].addr,
+		       ks->syms[i].type, ks->strtab + ks->syms[i].name_off);
+	return 0;
+}
+
 static int do_help(int argc, char **argv)
 {
 	FILE *f = help_start();
@@ -120,14 +162,16 @@ static int do_help(int argc, char **argv)
 	(void)argv;
 	fprintf(f,
 		"Usage: %1$s [GUEST KERNEL] kernel { show }\n"
-		"       %1$s GUEST kernel { vmcoreinfo }\n"
+		"       %1$s GUEST kernel { vmcoreinfo | kallsyms }\n"
 		"       %1$s kernel help\n"
 		"\n"
 		"show: the guest kernel as found in guest memory: banner, _text, KASLR\n"
 		"      offset, paging levels, randomized bases, RAM regions.\n"
 		"vmcoreinfo: the guest kernel's VMCOREINFO (OSRELEASE, BUILD-ID, KERNELOFFSET,\n"
 		"      symbols...), found in guest memory alone: no KERNEL description needed.\n"
-		"      Kernels built with CRASH_DUMP or PROC_KCORE have one.\n",
+		"      Kernels built with CRASH_DUMP or PROC_KCORE have one.\n"
+		"kallsyms: the guest kernel's own symbols, decoded from its memory with the\n"
+		"      tables VMCOREINFO names (6.0+), as /proc/kallsyms lists them.\n",
 		bin_name);
 	return help_end(f);
 }
@@ -135,6 +179,7 @@ static int do_help(int argc, char **argv)
 static const struct cmd kernel_cmds[] = {
 	{ "show", do_show },
 	{ "vmcoreinfo", do_vmcoreinfo },
+	{ "kallsyms", do_kallsyms },
 	{ "help", do_help },
 	{ 0 }
 };

@@ -124,10 +124,7 @@ struct bpfpoke_session *get_session(int *code)
 
 	if (session)
 		return session;
-	if (!session_opts.vmlinux && !(session_opts.btf && session_opts.symbols)) {
-		*code = p_err(EXIT_USAGE, "give the guest kernel: --vmlinux FILE, or --btf FILE --symbols FILE");
-		return NULL;
-	}
+	/* No --vmlinux, --btf or --symbols: the guest's own, from its memory. */
 	if (!session_opts.vm_pid && !session_opts.mem_file) {
 		*code = p_err(EXIT_USAGE, "give the guest: --vm PID or --mem-file PATH");
 		return NULL;
@@ -147,9 +144,14 @@ struct bpfpoke_session *get_session(int *code)
 		bpfpoke_session_close(s);
 		return NULL;
 	}
+	lib_msg_clear();
 	if (bpfpoke_session_load(s)) {
-		*code = p_err(EXIT_GUEST_KERNEL, "no kernel matching the description in guest memory: %s",
-			      strerror(errno));
+		if (session_opts.vmlinux || session_opts.symbols)
+			*code = p_err(EXIT_GUEST_KERNEL, "no kernel matching the description in guest memory: %s",
+				      strerror(errno));
+		else
+			*code = p_err(EXIT_GUEST_KERNEL, "cannot describe the guest kernel from its memory: %s",
+				      lib_msg(strerror(errno)));
 		bpfpoke_session_close(s);
 		return NULL;
 	}
@@ -193,9 +195,10 @@ static void report_times(void)
 	if (!t)
 		return;
 	fprintf(stderr,
-		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  vmcoreinfo %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
+		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  vmcoreinfo %.3f  kallsyms %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
 		t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
-		t->attach_ns / 1e6, t->vmcoreinfo_ns / 1e6, t->kaslr_ns / 1e6,
+		t->attach_ns / 1e6, t->vmcoreinfo_ns / 1e6, t->kallsyms_ns / 1e6,
+		t->kaslr_ns / 1e6,
 		t->map_walk_ns / 1e6, t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
 		(bpfpoke_now_ns() - start_ns) / 1e6);
 }
@@ -288,6 +291,9 @@ static int do_help(int argc, char **argv)
 		"       is QEMU's -machine option of that name.  SIZE takes K, M, G suffixes.\n"
 		"--btf FILE: the guest's /sys/kernel/btf/vmlinux; --symbols FILE: its\n"
 		"       /proc/kallsyms (read as root) or System.map.\n"
+		"Without KERNEL the guest kernel is described from its own memory: its\n"
+		"       VMCOREINFO, kallsyms and BTF (kernels 6.0+ built with CRASH_DUMP or\n"
+		"       PROC_KCORE, KALLSYMS_ALL and DEBUG_INFO_BTF, as Debian's are).\n"
 		"--times: print where the time went, and the peak RSS, to stderr.\n"
 		"read, write: '%s read help', '%s write help'.\n"
 		"\n"

@@ -63,6 +63,9 @@ int bpfpoke_ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
 			     const char *src);
 int bpfpoke_ksyms_read_text(struct ksyms *k, const char *path);
 int bpfpoke_ksyms_read_elf(struct ksyms *k, const char *path);
+struct bpfpoke_kallsyms;
+int bpfpoke_ksyms_from_kallsyms(struct ksyms *k,
+				const struct bpfpoke_kallsyms *ks);
 
 /* Layouts */
 
@@ -159,6 +162,8 @@ struct bpfpoke_session {
 	struct btf *vmlinux_btf;
 	/* bpfpoke_session_vmcoreinfo()'s, after its first call. */
 	struct bpfpoke_vmcoreinfo *vmcoreinfo;
+	/* bpfpoke_session_kallsyms()'s, after its first call. */
+	struct bpfpoke_kallsyms *kallsyms;
 	struct klayout layout;
 	struct mem *mem;
 	struct kmodel km;
@@ -177,6 +182,11 @@ struct bpfpoke_session {
 int bpfpoke_vmcoreinfo_parse(const char *text, size_t len,
 			     struct bpfpoke_vmcoreinfo *vi);
 int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi);
+/* kallsyms.c: the guest's kallsyms from the tables VMCOREINFO names. */
+int bpfpoke_kallsyms_decode(struct mem *mem,
+			    const struct bpfpoke_vmcoreinfo *vi,
+			    struct bpfpoke_kallsyms **out);
+void bpfpoke_kallsyms_free(struct bpfpoke_kallsyms *ks);
 
 /* maps.c: the map a write goes to, and whether it is still there. */
 bool bpfpoke_ends_with(const char *s, const char *sfx);

@@ -46,6 +46,120 @@ static char *dup_opt(const char *s, int *err)
 	return d;
 }
 
+/* BTF's header (include/uapi/linux/btf.h), checked before libbpf sees it. */
+struct btf_hdr_raw {
+	__u16 magic;
+	__u8 version;
+	__u8 flags;
+	__u32 hdr_len;
+	__u32 type_off;
+	__u32 type_len;
+	__u32 str_off;
+	__u32 str_len;
+};
+
+#define BTF_MAGIC_RAW		0xeb9f
+/* vmlinux BTF is a few MiB (6.1 Debian: 5.3 MiB); more is not one. */
+#define VMLINUX_BTF_MAX		(64U << 20)
+
+/*
+ * The guest kernel's vmlinux BTF, from __start_BTF to __stop_BTF of its
+ * image, as found by its own kallsyms.  Hostile: the size is bounded and
+ * the header's sections must lie inside the blob.
+ */
+static int btf_from_guest(struct bpfpoke_session *s,
+			  const struct bpfpoke_vmcoreinfo *vi,
+			  const struct bpfpoke_kallsyms *ks, struct btf **out)
+{
+	__u64 start = 0, stop = 0, size;
+	struct btf_hdr_raw h;
+	struct btf *btf;
+	void *raw;
+	__u32 i;
+	int err;
+
+	for (i = 0; i < ks->nr; i++) {
+		const char *name = ks->strtab + ks->syms[i].name_off;
+
+		if (!strcmp(name, "__start_BTF"))
+			start = ks->syms[i].addr;
+		else if (!strcmp(name, "__stop_BTF"))
+			stop = ks->syms[i].addr;
+	}
+	if (!start || !stop) {
+		pr_warn("the guest kernel's kallsyms has no __start_BTF/__stop_BTF: it is built without DEBUG_INFO_BTF; give --vmlinux, or --btf and --symbols\n");
+		return -ENOENT;
+	}
+	size = stop - start;
+	if (stop < start || size < sizeof(h) || size > VMLINUX_BTF_MAX) {
+		pr_warn("the guest's BTF from 0x%llx to 0x%llx is not a BTF blob\n",
+			(unsigned long long)start, (unsigned long long)stop);
+		return -EINVAL;
+	}
+	raw = malloc(size);
+	if (!raw)
+		return -ENOMEM;
+	err = bpfpoke_mem_read(s->mem, start - 0xffffffff80000000ULL + vi->phys_base,
+			       raw, size);
+	if (err) {
+		pr_warn("the guest's BTF cannot be read: %s\n", strerror(-err));
+		goto out;
+	}
+	memcpy(&h, raw, sizeof(h));
+	if (h.magic != BTF_MAGIC_RAW || h.version != 1 || h.hdr_len < sizeof(h) ||
+	    h.hdr_len > size || h.type_off > size - h.hdr_len ||
+	    h.type_len > size - h.hdr_len - h.type_off ||
+	    h.str_off > size - h.hdr_len ||
+	    h.str_len > size - h.hdr_len - h.str_off) {
+		pr_warn("the guest's BTF has a bad header (magic 0x%x, version %u)\n",
+			h.magic, h.version);
+		err = -EINVAL;
+		goto out;
+	}
+	btf = btf__new(raw, size);
+	err = libbpf_get_error(btf);
+	if (err) {
+		pr_warn("the guest's BTF does not parse: %s\n", strerror(-err));
+		goto out;
+	}
+	*out = btf;
+out:
+	free(raw);
+	return err;
+}
+
+/*
+ * No description: the guest's own, from its memory.  VMCOREINFO, then
+ * kallsyms for the symbols, then the BTF the symbols locate.
+ */
+static int describe_from_guest(struct bpfpoke_session *s)
+{
+	const struct bpfpoke_vmcoreinfo *vi;
+	const struct bpfpoke_kallsyms *ks;
+	__u64 t0;
+	int err;
+
+	err = bpfpoke_session_vmcoreinfo(s, &vi);
+	if (!err)
+		err = bpfpoke_session_kallsyms(s, &ks);
+	if (err)
+		return err;
+	t0 = bpfpoke_now_ns();
+	err = bpfpoke_ksyms_from_kallsyms(&s->syms, ks);
+	s->times.symbols_ns += bpfpoke_now_ns() - t0;
+	if (err) {
+		if (err == -ENOENT)
+			pr_warn("the guest kernel's kallsyms lacks data symbols: it is built without KALLSYMS_ALL; give --vmlinux, or --btf and --symbols\n");
+		return err;
+	}
+	t0 = bpfpoke_now_ns();
+	err = btf_from_guest(s, vi, ks, &s->vmlinux_btf);
+	if (!err)
+		err = bpfpoke_klayout_resolve(&s->layout, s->vmlinux_btf);
+	s->times.vmlinux_btf_ns = bpfpoke_now_ns() - t0;
+	return err;
+}
+
 static int load_btf(struct bpfpoke_session *s)
 {
 	const char *path = s->vmlinux ? s->vmlinux : s->btf_path;
@@ -161,8 +275,9 @@ int bpfpoke_session_load(struct bpfpoke_session *s)
 	if (s->km.loaded)
 		return bpfpoke_err(-EALREADY);
 	if (!s->vmlinux && !s->symbols) {
-		pr_warn("no kernel description: give --vmlinux, or --btf and --symbols (finding the symbols and BTF in guest memory is not done yet)\n");
-		return bpfpoke_err(-EOPNOTSUPP);
+		err = describe_from_guest(s);
+		if (err)
+			return bpfpoke_err(err);
 	}
 	t0 = bpfpoke_now_ns();
 	err = bpfpoke_kaslr_find(&s->km, s->mem, &s->syms);
@@ -176,6 +291,7 @@ void bpfpoke_session_close(struct bpfpoke_session *s)
 		return;
 	bpfpoke_mem_close(s->mem);
 	free(s->vmcoreinfo);
+	bpfpoke_kallsyms_free(s->kallsyms);
 	btf__free(s->vmlinux_btf);
 	free(s->maps);
 	free(s->vmlinux);
@@ -208,6 +324,29 @@ int bpfpoke_session_vmcoreinfo(struct bpfpoke_session *s,
 		s->vmcoreinfo = found;
 	}
 	*vi = s->vmcoreinfo;
+	return 0;
+}
+
+int bpfpoke_session_kallsyms(struct bpfpoke_session *s,
+			     const struct bpfpoke_kallsyms **ks)
+{
+	const struct bpfpoke_vmcoreinfo *vi;
+	__u64 t0;
+	int err;
+
+	if (!s || !s->mem || !ks)
+		return bpfpoke_err(-EINVAL);
+	if (!s->kallsyms) {
+		err = bpfpoke_session_vmcoreinfo(s, &vi);
+		if (err)
+			return err;
+		t0 = bpfpoke_now_ns();
+		err = bpfpoke_kallsyms_decode(s->mem, vi, &s->kallsyms);
+		s->times.kallsyms_ns = bpfpoke_now_ns() - t0;
+		if (err)
+			return bpfpoke_err(err);
+	}
+	*ks = s->kallsyms;
 	return 0;
 }
 

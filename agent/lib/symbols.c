@@ -102,6 +102,21 @@ static int ksyms_finish(struct ksyms *k, const char *src)
 	return 0;
 }
 
+/* The symbols of the guest's own kallsyms (kallsyms.c). */
+int bpfpoke_ksyms_from_kallsyms(struct ksyms *k,
+				const struct bpfpoke_kallsyms *ks)
+{
+	__u32 i;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < ks->nr; i++) {
+		const char *name = ks->strtab + ks->syms[i].name_off;
+
+		ksym_add(k, name, strlen(name), ks->syms[i].addr);
+	}
+	return ksyms_finish(k, "the guest's kallsyms");
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -44,11 +44,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
-tests_per_variant=8
+tests_per_variant=10
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=4
 # json_tests: every command and error path under -j, through jq.
-json_names="kernel list show dump dump-hash dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp"
+json_names="kernel list show dump dump-hash dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp write-zero-config"
 write_tests=$((write_tests + $(echo $json_names | wc -w)))
 
 skip() {
@@ -312,6 +312,14 @@ json_tests() {
 		-- write .data.tune knob=9 --signal unix:"$work/none.sock"
 	json_check write-noqmp 1 '.error | test("QMP")' \
 		-- write .data.tune knob=9 --freeze qmp:"$work/none.sock"
+	# No description: the guest's own, and the write lands.
+	out=$("$bpfpoke" --mem-file "$ram" -j write .data.tune knob=12 --signal none 2>&1)
+	got=$("${pk[@]}" read .data.tune knob 2>&1)
+	ok=0
+	echo "$out" | jq -e '.written[0].value == 12' > /dev/null 2>&1 &&
+		[ "$got" = "knob = 12" ] || ok=1
+	result $ok "$v: zero-config write .data.tune knob=12 lands (read back with the description)" \
+		"write: $out" "read: $got"
 }
 
 stop() {
@@ -332,7 +340,7 @@ for v in $variants; do
 			"$(cat "$work/qemu.log" 2> /dev/null)" \
 			"$(tail -n 20 "$work/console.log" 2> /dev/null | tr -d '\r')"
 		stop
-		for t in kernel vmcoreinfo list dump btf read show; do
+		for t in kernel vmcoreinfo kallsyms list zero-config dump btf read show; do
 			result 1 "$v: $t # guest did not come up"
 		done
 		if [ "$v" = "$write_variant" ]; then
@@ -376,6 +384,16 @@ for v in $variants; do
 	result $ok "$v: kernel vmcoreinfo, no description: release, KERNELOFFSET $want_off, $want_levels levels ($(echo "$got" | jq -r '"gpa " + .gpa + ", " + (.candidates | tostring) + " look-alike(s)"' 2> /dev/null); $(sed -n 's/.*vmcoreinfo \([0-9.]*\).*/scan \1 ms/p' "$work/times"))" \
 		"want release $(cat "$art/release"), offset $want_off, $want_levels levels" "got: $got" "$(cat "$work/times")"
 
+	# kallsyms: decoded from guest memory, line for line /proc/kallsyms
+	# without the modules' (and bpf's, ftrace's) entries.
+	"$bpfpoke" --mem-file "$ram" --times kernel kallsyms 2> "$work/times" |
+		sort > "$work/ks.got"
+	grep -v '\[' "$art/kallsyms" | sort > "$work/ks.want"
+	ok=0
+	[ "$(wc -l < "$work/ks.want")" -gt 10000 ] && cmp -s "$work/ks.want" "$work/ks.got" || ok=1
+	result $ok "$v: kernel kallsyms, no description: the guest's $(wc -l < "$work/ks.want") symbols as /proc/kallsyms has them ($(sed -n 's/.*vmcoreinfo \([0-9.]*\)  kallsyms \([0-9.]*\).*total \([0-9.]*\)/scan \1 ms, decode \2 ms, total \3 ms/p' "$work/times"))" \
+		"$(diff "$work/ks.want" "$work/ks.got" | head -n 10)" "$(cat "$work/times")"
+
 	# list: the same maps as bpftool.
 	got=$("${pk[@]}" --times -j map list 2> "$work/times")
 	want=$(norm_list < "$art/maps.json")
@@ -384,6 +402,19 @@ for v in $variants; do
 	[ "$nmaps" -ge 5 ] && [ "$got" = "$want" ] || ok=1
 	result $ok "$v: map list matches bpftool ($nmaps maps; $(sed -n 's/.*map_walk \([0-9.]*\).*total \([0-9.]*\)/walk \1 ms, total \2 ms/p' "$work/times"))" \
 		"bpftool: $want" "bpfpoke: $got" "$(cat "$work/times")"
+
+	# zero-config: no description at all; the same maps, layouts and values.
+	zc=("$bpfpoke" --mem-file "$ram")
+	zgot=$("${zc[@]}" --times -j map list 2> "$work/ztimes")
+	zshow=$("${zc[@]}" -j map show .data 2>&1)
+	dshow=$("${pk[@]}" -j map show .data 2>&1)
+	zread=$(pk=("${zc[@]}"); got_lines 2>&1)
+	dread=$(got_lines 2>&1)
+	ok=0
+	[ "$zgot" = "$want" ] && [ "$zshow" = "$dshow" ] && [ -n "$dread" ] &&
+		[ "$zread" = "$dread" ] || ok=1
+	result $ok "$v: zero-config map list, map show and read match bpftool and the described run ($(sed -n 's/.*symbols \([0-9.]*\)  vmlinux_btf \([0-9.]*\).*vmcoreinfo \([0-9.]*\)  kallsyms \([0-9.]*\).*total \([0-9.]*\)/scan \3 ms, kallsyms \4 ms, BTF \2 ms, total \5 ms/p' "$work/ztimes"))" \
+		"list: $zgot" "show: $zshow" "read: $zread" "$(cat "$work/ztimes")"
 
 	# dump: every array map's values read from guest memory.
 	ok=0 diag= ndump=0

@@ -91,7 +91,7 @@ check "map help by prefix" 0 "map dump MAP" -- "$bpfpoke" ma he
 check "unknown command" 2 "unknown command 'frobnicate'" -- "$bpfpoke" frobnicate
 check "unknown command, json" 2 '^\{"error":"unknown command' -- "$bpfpoke" -j map frob
 check "no guest given" 2 "give the guest" -- "$bpfpoke" "${desc[@]}" map list
-check "no kernel given" 2 "give the guest kernel" -- "$bpfpoke" --mem-file "$tmp/ram" map list
+check "no kernel given, none in memory: exit 5" 5 "cannot describe the guest kernel from its memory: .*no VMCOREINFO in guest memory .* give --vmlinux, or --btf and --symbols" -- "$bpfpoke" --mem-file "$tmp/ram" map list
 check "--vmlinux with --btf" 2 "excludes" -- "$bpfpoke" --vmlinux x "${desc[@]}" map list
 check "bad --mem-file option" 2 "expected PATH" -- "$bpfpoke" --mem-file "$tmp/ram,below=1" "${desc[@]}" map list
 check "unusable description: exit 3" 3 "description" -- "$bpfpoke" --mem-file "$tmp/ram" --btf "$tmp/syms" --symbols "$tmp/syms" map list

@@ -85,7 +85,7 @@ check "map commands after global options" \
 check "map command by prefix" "bpfpoke map sh" "show"
 check "abbreviated object, then command" "bpfpoke ma s" "show"
 check "abbreviated object and command" "bpfpoke ma sh " ".bss .data .rodata id"
-check "kernel commands" "bpfpoke -j kernel " "help show vmcoreinfo"
+check "kernel commands" "bpfpoke -j kernel " "help kallsyms show vmcoreinfo"
 check "map show: id or a suffix" "bpfpoke map show " ".bss .data .rodata id"
 check "map dump: id or name" "bpfpoke map dump " "id name"
 check "map btf MAP: file" "bpfpoke map btf id 3 " "file"

@@ -115,6 +115,8 @@ struct synth {
 	__u64 pmd_vmalloc;		/* gpa of the vmalloc PMD table */
 	/* synth_add_arena(): map 4 "arena", its program, its globals. */
 	__u64 arena_kva, prog_gpa, aux_gpa, vm_gpa, globals_kva;
+	/* synth_add_kallsyms(): 1 absolute-percpu, 2 base-relative, 3 place-relative. */
+	int ks_enc;
 	/* Files. */
 	int mem_fd;
 	char mem_path[64], btf_path[128], sym_path[128];
@@ -710,6 +712,7 @@ static inline void synth_add_vmcoreinfo(struct synth *sy, __u64 gpa,
 		     "SYMBOL(kallsyms_token_table)=%llx\n"
 		     "SYMBOL(kallsyms_token_index)=%llx\n"
 		     "SYMBOL(kallsyms_offsets)=%llx\n"
+		     "%s"
 		     "NUMBER(phys_base)=%lld\n"
 		     "SYMBOL(init_top_pgt)=%llx\n"
 		     "NUMBER(pgtable_l5_enabled)=%d\n"
@@ -724,11 +727,103 @@ static inline void synth_add_vmcoreinfo(struct synth *sy, __u64 gpa,
 		     (unsigned long long)(SY_TEXT_KVA + 0x12000),
 		     (unsigned long long)(SY_TEXT_KVA + 0x13000),
 		     (unsigned long long)(SY_TEXT_KVA + 0x14000),
+		     sy->ks_enc == 1 || sy->ks_enc == 2 ?
+		     "SYMBOL(kallsyms_relative_base)=ffffffff9a015000\n" : "",
 		     (long long)sy->phys_base,
 		     (unsigned long long)(SY_TEXT_KVA + SY_OFF_TOP_PGT),
 		     sy->levels == 5,
 		     (unsigned long long)(SY_TEXT_KVA - 0xffffffff81000000ULL));
+	/* A page of its own: nothing of an earlier text after this one. */
+	memset(sy->ram + gpa, 0, 4096);
 	sy_put(sy, gpa, text, n);
+}
+
+/*
+ * kallsyms tables where synth_add_vmcoreinfo() points, in encoding @enc
+ * (1 absolute-percpu, 2 base-relative, 3 place-relative): token i is the
+ * single character i, so each name is its own token numbers.  Call it
+ * before synth_add_vmcoreinfo().
+ */
+#define SY_KSYM_LONG	"a_name_longer_than_127_bytes_so_that_its_length_takes_two_bytes_" \
+			"in_kallsyms_names_as_6.1_and_later_write_it_xxxxxxxxxxxxxxxxxxxxx"
+/* Where synth_add_kallsyms() puts the kernel BTF in the image. */
+#define SY_OFF_BTF	0x20000ULL
+
+static struct { char type; const char *name; __u64 addr; } sy_ksyms[] = {
+	{ 'A', "fixed_percpu_data", 0x0 },
+	{ 'A', "cpu_number", 0x2a000 },
+	{ 'T', "_text", SY_TEXT_KVA },
+	{ 'T', "_stext", SY_TEXT_KVA + 0x1000 },
+	{ 't', SY_KSYM_LONG, SY_TEXT_KVA + 0x2000 },
+	{ 'D', "linux_banner", SY_TEXT_KVA + SY_OFF_BANNER },
+	{ 'D', "init_top_pgt", SY_TEXT_KVA + SY_OFF_TOP_PGT },
+	{ 'R', "__start_BTF", SY_TEXT_KVA + SY_OFF_BTF },
+	{ 'R', "__stop_BTF", 0 },	/* after the BTF: synth_add_kallsyms() */
+	{ 'd', "map_idr", SY_TEXT_KVA + SY_OFF_MAP_IDR },
+	{ 'd', "prog_idr", SY_TEXT_KVA + SY_OFF_PROG_IDR },
+	{ 'D', "page_offset_base", SY_TEXT_KVA + SY_OFF_VARS },
+	{ 'D', "vmalloc_base", SY_TEXT_KVA + SY_OFF_VARS + 8 },
+	{ 'D', "vmemmap_base", SY_TEXT_KVA + SY_OFF_VARS + 16 },
+	{ 'D', "phys_base", SY_TEXT_KVA + SY_OFF_VARS + 24 },
+	{ 'D', "__pgtable_l5_enabled", SY_TEXT_KVA + SY_OFF_VARS + 32 },
+	{ 'B', "_end", SY_TEXT_KVA + SY_OFF_END },
+};
+
+static inline void synth_add_kallsyms(struct synth *sy, int enc)
+{
+	__u64 names = SY_TEXT_GPA + 0x10000, offs = SY_TEXT_GPA + 0x14000;
+	__u64 offs_kva = SY_TEXT_KVA + 0x14000, base = SY_TEXT_KVA;
+	__u32 n = sizeof(sy_ksyms) / sizeof(sy_ksyms[0]), i, pos = 0;
+	struct btf *kb = sy_kernel_btf();
+	unsigned char tok[512];
+	const void *raw;
+	__u32 raw_size;
+	__u16 idx[256];
+	__s32 off;
+
+	sy->ks_enc = enc;
+	/* The kernel's BTF in its image, between __start_BTF and __stop_BTF. */
+	raw = kb ? btf__raw_data(kb, &raw_size) : NULL;
+	if (raw && raw_size < SY_OFF_BANNER - SY_OFF_BTF) {
+		sy_put(sy, SY_TEXT_GPA + SY_OFF_BTF, raw, raw_size);
+		for (i = 0; i < n; i++)
+			if (!strcmp(sy_ksyms[i].name, "__stop_BTF"))
+				sy_ksyms[i].addr = SY_TEXT_KVA + SY_OFF_BTF + raw_size;
+	}
+	btf__free(kb);
+	for (i = 0; i < 256; i++) {
+		tok[2 * i] = i > ' ' && i < 0x7f ? i : 'x';
+		tok[2 * i + 1] = 0;
+		idx[i] = 2 * i;
+	}
+	sy_put(sy, SY_TEXT_GPA + 0x12000, tok, sizeof(tok));
+	sy_put(sy, SY_TEXT_GPA + 0x13000, idx, sizeof(idx));
+	sy_put(sy, SY_TEXT_GPA + 0x11000, &n, sizeof(n));
+	sy_put64(sy, SY_TEXT_GPA + 0x15000, base);
+	for (i = 0; i < n; i++) {
+		__u32 len = 1 + strlen(sy_ksyms[i].name);
+		unsigned char hdr[2] = { len & 0x7f, len >> 7 };
+		__u64 a = sy_ksyms[i].addr;
+
+		if (len > 0x7f) {
+			hdr[0] |= 0x80;
+			sy_put(sy, names + pos, hdr, 2);
+			pos += 2;
+		} else {
+			sy_put(sy, names + pos, hdr, 1);
+			pos++;
+		}
+		sy_put(sy, names + pos, &sy_ksyms[i].type, 1);
+		sy_put(sy, names + pos + 1, sy_ksyms[i].name, len - 1);
+		pos += len;
+		if (enc == 1)
+			off = a < 0x100000000ULL ? (__s32)a : (__s32)(base - 1 - a);
+		else if (enc == 2)
+			off = (__s32)(__u32)(a - base);
+		else
+			off = (__s32)(a - (offs_kva + 4ULL * i));
+		sy_put(sy, offs + 4ULL * i, &off, sizeof(off));
+	}
 }
 
 static inline struct bpfpoke_session *synth_session(struct synth *sy,

@@ -533,11 +533,114 @@ TEST_F(guest, vmcoreinfo)
 	/* Found once, kept. */
 	ASSERT_EQ(0, bpfpoke_session_vmcoreinfo(self->s, &again));
 	EXPECT_EQ(vi, again);
-	/* Without a description nothing needs the model: load says so. */
-	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_session_load(self->s));
-	EXPECT_NE(NULL, strstr(warnings, "no kernel description")) TH_LOG("%s", warnings);
+	/* Its kallsyms tables are empty here: no description to be had. */
+	EXPECT_EQ(-EINVAL, bpfpoke_session_load(self->s));
+	EXPECT_NE(NULL, strstr(warnings, "kallsyms: 0 symbols")) TH_LOG("%s", warnings);
 	EXPECT_EQ(-EINVAL, bpfpoke_session_vmcoreinfo(NULL, &vi));
 	EXPECT_EQ(-EINVAL, bpfpoke_session_vmcoreinfo(self->s, NULL));
+}
+
+/* kallsyms decoded in each address encoding, picked by where _stext is. */
+TEST_F(guest, kallsyms)
+{
+	static const char *const encodings[] = {
+		NULL, "absolute-percpu", "base-relative", "place-relative",
+	};
+	const struct bpfpoke_kallsyms *ks;
+	const struct bpfpoke_ksym *k;
+	int enc;
+	__u32 i;
+
+	for (enc = 1; enc <= 3; enc++) {
+		synth_add_kallsyms(&self->sy, enc);
+		synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
+		if (self->sy.mem_fd >= 0)
+			close(self->sy.mem_fd);
+		self->sy.mem_fd = -1;
+		ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+		self->s = memory_only(&self->sy);
+		ASSERT_NE(NULL, self->s);
+		ASSERT_EQ(0, bpfpoke_session_kallsyms(self->s, &ks))
+			TH_LOG("encoding %d: %s", enc, warnings);
+		EXPECT_STREQ(encodings[enc], ks->encoding);
+		ASSERT_EQ(sizeof(sy_ksyms) / sizeof(sy_ksyms[0]), ks->nr);
+		for (i = 0; i < ks->nr; i++) {
+			k = &ks->syms[i];
+			EXPECT_STREQ(sy_ksyms[i].name, ks->strtab + k->name_off);
+			EXPECT_EQ(sy_ksyms[i].type, k->type);
+			/* Absolute per-CPU symbols are only that encoding's. */
+			if (enc == 1 || sy_ksyms[i].type != 'A')
+				EXPECT_EQ(sy_ksyms[i].addr, k->addr)
+					TH_LOG("encoding %d: %s", enc, sy_ksyms[i].name);
+		}
+		bpfpoke_session_close(self->s);
+		self->s = NULL;
+	}
+}
+
+/* Zero-config: VMCOREINFO, kallsyms, BTF from memory; the same maps. */
+TEST_F(guest, zero_config)
+{
+	const struct bpfpoke_map_info *zmaps, *dmaps;
+	struct bpfpoke_session *d;
+	size_t znr, dnr, i;
+
+	synth_add_kallsyms(&self->sy, 3);
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
+	OPEN(0);
+	d = self->s;
+	self->s = memory_only(&self->sy);
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, bpfpoke_session_load(self->s)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &zmaps, &znr)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_maps(d, &dmaps, &dnr));
+	ASSERT_EQ(dnr, znr);
+	for (i = 0; i < znr; i++) {
+		EXPECT_EQ(dmaps[i].id, zmaps[i].id);
+		EXPECT_STREQ(dmaps[i].name, zmaps[i].name);
+		EXPECT_EQ(dmaps[i].kva, zmaps[i].kva);
+		EXPECT_EQ(dmaps[i].value_kva, zmaps[i].value_kva);
+	}
+	EXPECT_GT(bpfpoke_session_times(self->s)->vmcoreinfo_ns, 0);
+	EXPECT_GT(bpfpoke_session_times(self->s)->kallsyms_ns, 0);
+	bpfpoke_session_close(d);
+}
+
+/* Hostile tables: refused, never read past their bounds. */
+TEST_F(guest, kallsyms_hostile)
+{
+	static const __u32 counts[] = { 0, 1U << 22 };
+	const struct bpfpoke_kallsyms *ks;
+	unsigned char zero = 0, bad = 0xff;
+	unsigned int i;
+
+	synth_add_kallsyms(&self->sy, 3);
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
+	for (i = 0; i < 4; i++) {
+		if (i < 2) {
+			sy_put(&self->sy, SY_TEXT_GPA + 0x11000, &counts[i], 4);
+		} else if (i == 2) {
+			/* A zero-length name. */
+			synth_add_kallsyms(&self->sy, 3);
+			sy_put(&self->sy, SY_TEXT_GPA + 0x10000, &zero, 1);
+		} else {
+			/* A token whose offset is past the token table. */
+			synth_add_kallsyms(&self->sy, 3);
+			sy_put(&self->sy, SY_TEXT_GPA + 0x13000 + 2 * 'T', "\xff\xff", 2);
+			(void)bad;
+		}
+		if (self->sy.mem_fd >= 0)
+			close(self->sy.mem_fd);
+		self->sy.mem_fd = -1;
+		ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+		self->s = memory_only(&self->sy);
+		ASSERT_NE(NULL, self->s);
+		warnings[0] = 0;
+		EXPECT_EQ(-EINVAL, bpfpoke_session_kallsyms(self->s, &ks))
+			TH_LOG("case %u: %s", i, warnings);
+		bpfpoke_session_close(self->s);
+		self->s = NULL;
+	}
 }
 
 TEST_F(guest, vmcoreinfo_missing)

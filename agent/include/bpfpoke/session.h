@@ -223,6 +223,7 @@ int bpfpoke_session_kernel_info(const struct bpfpoke_session *s,
  * @resolve_count: the number of those calls
  * @vmcoreinfo_ns: scanning guest memory for the VMCOREINFO
  *		   (bpfpoke_session_vmcoreinfo())
+ * @kallsyms_ns: decoding the guest's kallsyms (bpfpoke_session_kallsyms())
  *
  * Fields are only ever appended.
  */
@@ -236,6 +237,7 @@ struct bpfpoke_session_times {
 	__u64 resolve_ns;
 	__u64 resolve_count;
 	__u64 vmcoreinfo_ns;
+	__u64 kallsyms_ns;
 };
 
 /* The session's timings, for benchmarks.  Never NULL for a non-NULL @s. */
@@ -360,6 +362,58 @@ struct bpfpoke_vmcoreinfo {
  */
 int bpfpoke_session_vmcoreinfo(struct bpfpoke_session *s,
 			       const struct bpfpoke_vmcoreinfo **vi);
+
+/* Longest symbol name kallsyms keeps (KSYM_NAME_LEN - 1 since 6.1). */
+#define BPFPOKE_KSYM_NAME_MAX		511
+
+/**
+ * struct bpfpoke_ksym - one symbol of the guest kernel's kallsyms
+ * @addr: its address in the running kernel (KASLR applied)
+ * @name_off: its name, at bpfpoke_kallsyms.strtab + @name_off
+ * @type: the nm type letter, as /proc/kallsyms shows it
+ */
+struct bpfpoke_ksym {
+	__u64 addr;
+	__u32 name_off;
+	char type;
+};
+
+/**
+ * struct bpfpoke_kallsyms - the guest kernel's symbols, from its memory
+ * @nr: symbols in @syms, in kallsyms' order (by address)
+ * @syms: the symbols
+ * @strtab: their NUL-terminated names
+ * @encoding: how the guest's kallsyms_offsets were read:
+ *	      "absolute-percpu" (before 6.15), "base-relative" (6.15 on) or
+ *	      "place-relative" (7.0 on)
+ */
+struct bpfpoke_kallsyms {
+	__u32 nr;
+	struct bpfpoke_ksym *syms;
+	char *strtab;
+	const char *encoding;
+};
+
+/**
+ * bpfpoke_session_kallsyms() - the guest kernel's kallsyms, decoded
+ * @s: an attached session; it needs no kernel description
+ * @ks: out: the symbols, owned by the session
+ *
+ * Decodes the kallsyms tables whose addresses the guest's VMCOREINFO
+ * gives (bpfpoke_session_vmcoreinfo(); kernels 6.0 and later), as
+ * /proc/kallsyms would list the kernel's own symbols: names with
+ * KALLSYMS_ALL data symbols if the kernel has them, no modules'.  The
+ * address encoding is the one that puts _stext where VMCOREINFO says.
+ * The first call decodes, later ones return what it found.
+ *
+ * Return: 0; the errors of bpfpoke_session_vmcoreinfo(); -ENOENT when
+ * the VMCOREINFO lists no kallsyms tables; -EINVAL for tables that make
+ * no sense or no encoding that fits; -E2BIG past 2^21 symbols or 64 MiB
+ * of names; -EFAULT when a table is outside RAM; -ENOMEM.  Failures log
+ * a WARN message.
+ */
+int bpfpoke_session_kallsyms(struct bpfpoke_session *s,
+			     const struct bpfpoke_kallsyms **ks);
 
 #ifdef __cplusplus
 } /* extern "C" */
