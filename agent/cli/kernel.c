@@ -12,6 +12,9 @@
 static int do_show(int argc, char **argv)
 {
 	const struct bpfpoke_mem_region *regions;
+	const struct bpfpoke_session_opts *o;
+	const struct bpfpoke_vmcoreinfo *vi = NULL;
+	const struct bpfpoke_kallsyms *ks = NULL;
 	struct bpfpoke_kernel_info ki;
 	struct bpfpoke_session *s;
 	unsigned int nr, i;
@@ -26,6 +29,12 @@ static int do_show(int argc, char **argv)
 	if (bpfpoke_session_kernel_info(s, &ki) ||
 	    bpfpoke_session_regions(s, &regions, &nr))
 		return p_err(EXIT_FAIL, "no kernel information");
+	/* Where the description came from: files given, or the guest. */
+	o = session_options();
+	if (!o->vmlinux && !o->symbols &&
+	    (bpfpoke_session_vmcoreinfo(s, &vi) ||
+	     bpfpoke_session_kallsyms(s, &ks)))
+		return p_err(EXIT_FAIL, "no kernel information");
 
 	if (json_output) {
 		json_start_object(json);
@@ -39,6 +48,25 @@ static int do_show(int argc, char **argv)
 		json_hex_field(json, "vmemmap_base", ki.vmemmap_base);
 		json_hex_field(json, "phys_base", ki.phys_base);
 		json_hex_field(json, "init_top_pgt_gpa", ki.top_pgt_gpa);
+		json_name(json, "description");
+		json_start_object(json);
+		if (o->vmlinux) {
+			json_string_field(json, "source", "vmlinux");
+			json_string_field(json, "vmlinux", o->vmlinux);
+		} else if (o->symbols) {
+			json_string_field(json, "source", "files");
+			json_string_field(json, "btf", o->btf);
+			json_string_field(json, "symbols", o->symbols);
+		} else {
+			json_string_field(json, "source", "guest memory");
+			json_hex_field(json, "vmcoreinfo_gpa", vi->gpa);
+			json_string_field(json, "osrelease", vi->osrelease);
+			json_string_field(json, "build_id", vi->build_id);
+			json_uint_field(json, "kallsyms", ks->nr);
+			json_string_field(json, "kallsyms_encoding", ks->encoding);
+			json_string_field(json, "btf", "__start_BTF..__stop_BTF");
+		}
+		json_end_object(json);
 		json_name(json, "regions");
 		json_start_array(json);
 		for (i = 0; i < nr; i++) {
@@ -59,6 +87,14 @@ static int do_show(int argc, char **argv)
 	       (unsigned long long)ki.kaslr_offset);
 	printf("paging %u-level  init_top_pgt gpa 0x%llx\n", ki.levels,
 	       (unsigned long long)ki.top_pgt_gpa);
+	if (o->vmlinux)
+		printf("description: vmlinux %s\n", o->vmlinux);
+	else if (o->symbols)
+		printf("description: btf %s, symbols %s\n", o->btf, o->symbols);
+	else
+		printf("description: guest memory: VMCOREINFO at gpa 0x%llx (%s, build %s), kallsyms %u symbols (%s), BTF __start_BTF..__stop_BTF\n",
+		       (unsigned long long)vi->gpa, vi->osrelease,
+		       vi->build_id[0] ? vi->build_id : "-", ks->nr, ks->encoding);
 	printf("page_offset_base 0x%llx  vmalloc_base 0x%llx  vmemmap_base 0x%llx  phys_base 0x%llx\n",
 	       (unsigned long long)ki.page_offset_base,
 	       (unsigned long long)ki.vmalloc_base,

@@ -94,6 +94,11 @@ int session_vm_pid(void)
 	return session_opts.vm_pid;
 }
 
+const struct bpfpoke_session_opts *session_options(void)
+{
+	return &session_opts;
+}
+
 __attribute__((format(printf, 2, 0)))
 static int print_lib(enum bpfpoke_print_level level, const char *fmt,
 		     va_list ap)

@@ -86,6 +86,8 @@ struct bpfpoke_session *get_guest(int *code);
 void session_want_writable(void);
 /* --vm PID, 0 if none. */
 int session_vm_pid(void);
+/* The global options' session options (--vmlinux, --btf, ...). */
+const struct bpfpoke_session_opts *session_options(void);
 
 /*
  * The last WARN message of the library, without "libbpfpoke: " and the

@@ -187,6 +187,8 @@ int bpfpoke_kallsyms_decode(struct mem *mem,
 			    const struct bpfpoke_vmcoreinfo *vi,
 			    struct bpfpoke_kallsyms **out);
 void bpfpoke_kallsyms_free(struct bpfpoke_kallsyms *ks);
+/* btf_blob.c: a BTF blob from guest memory, header checked, parsed. */
+int bpfpoke_btf_blob_parse(const void *raw, size_t size, struct btf **out);
 
 /* maps.c: the map a write goes to, and whether it is still there. */
 bool bpfpoke_ends_with(const char *s, const char *sfx);

@@ -14,6 +14,8 @@
 #include "kmodel.h"
 
 #define SESSION_FLAGS	BPFPOKE_SESSION_WRITABLE
+/* vmlinux BTF is a few MiB (6.1 Debian: 5.3 MiB); more is not one. */
+#define VMLINUX_BTF_MAX	(64U << 20)
 
 /* The caller's options, the fields an older caller lacks as zero. */
 static int opts_get(const struct bpfpoke_session_opts *in,
@@ -46,22 +48,6 @@ static char *dup_opt(const char *s, int *err)
 	return d;
 }
 
-/* BTF's header (include/uapi/linux/btf.h), checked before libbpf sees it. */
-struct btf_hdr_raw {
-	__u16 magic;
-	__u8 version;
-	__u8 flags;
-	__u32 hdr_len;
-	__u32 type_off;
-	__u32 type_len;
-	__u32 str_off;
-	__u32 str_len;
-};
-
-#define BTF_MAGIC_RAW		0xeb9f
-/* vmlinux BTF is a few MiB (6.1 Debian: 5.3 MiB); more is not one. */
-#define VMLINUX_BTF_MAX		(64U << 20)
-
 /*
  * The guest kernel's vmlinux BTF, from __start_BTF to __stop_BTF of its
  * image, as found by its own kallsyms.  Hostile: the size is bounded and
@@ -72,8 +58,6 @@ static int btf_from_guest(struct bpfpoke_session *s,
 			  const struct bpfpoke_kallsyms *ks, struct btf **out)
 {
 	__u64 start = 0, stop = 0, size;
-	struct btf_hdr_raw h;
-	struct btf *btf;
 	void *raw;
 	__u32 i;
 	int err;
@@ -91,7 +75,7 @@ static int btf_from_guest(struct bpfpoke_session *s,
 		return -ENOENT;
 	}
 	size = stop - start;
-	if (stop < start || size < sizeof(h) || size > VMLINUX_BTF_MAX) {
+	if (stop < start || size > VMLINUX_BTF_MAX) {
 		pr_warn("the guest's BTF from 0x%llx to 0x%llx is not a BTF blob\n",
 			(unsigned long long)start, (unsigned long long)stop);
 		return -EINVAL;
@@ -105,24 +89,7 @@ static int btf_from_guest(struct bpfpoke_session *s,
 		pr_warn("the guest's BTF cannot be read: %s\n", strerror(-err));
 		goto out;
 	}
-	memcpy(&h, raw, sizeof(h));
-	if (h.magic != BTF_MAGIC_RAW || h.version != 1 || h.hdr_len < sizeof(h) ||
-	    h.hdr_len > size || h.type_off > size - h.hdr_len ||
-	    h.type_len > size - h.hdr_len - h.type_off ||
-	    h.str_off > size - h.hdr_len ||
-	    h.str_len > size - h.hdr_len - h.str_off) {
-		pr_warn("the guest's BTF has a bad header (magic 0x%x, version %u)\n",
-			h.magic, h.version);
-		err = -EINVAL;
-		goto out;
-	}
-	btf = btf__new(raw, size);
-	err = libbpf_get_error(btf);
-	if (err) {
-		pr_warn("the guest's BTF does not parse: %s\n", strerror(-err));
-		goto out;
-	}
-	*out = btf;
+	err = bpfpoke_btf_blob_parse(raw, size, out);
 out:
 	free(raw);
 	return err;

@@ -23,7 +23,7 @@
 . /l2/lib.sh
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 if [ ! -c /dev/kvm ] || [ ! -x /bin/qemu-system-x86_64 ] || [ ! -x /bin/bpfpoke ]; then
 	echo "# no /dev/kvm, QEMU or bpfpoke in L1"
 	exit 4
@@ -53,6 +53,14 @@ bt=$(line "L2-BPFTOOL round 1 demo.bss")
 echo "# ${bt#*formatted}" | cut -c 1-200
 echo "$bt" | grep -q '"crash":1[,}]'
 ok $? "bpftool in the guest shows crash=1"
+
+# 1b: no kernel description: the guest's VMCOREINFO, kallsyms and BTF,
+# read through bpfpoke.ko.
+timeout -s KILL 120 bpfpoke --vm $qpid --times read .bss crash > /tmp/zc.out 2> /tmp/zc.err
+zrc=$?
+sed 's/^/# zero-config: /' /tmp/zc.out /tmp/zc.err | tail -n 3
+[ $zrc = 0 ] && grep -q "^crash = 1$" /tmp/zc.out
+ok $? "read .bss crash with no kernel description, through bpfpoke.ko: crash = 1"
 
 # 2: a .data batch through nested struct, union, array and a negative,
 # with the VMM stopped around it.
