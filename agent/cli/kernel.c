@@ -18,7 +18,7 @@ static int do_show(int argc, char **argv)
 	struct bpfpoke_kernel_info ki;
 	struct bpfpoke_session *s;
 	unsigned int nr, i;
-	int code = EXIT_FAIL;
+	int code = EXIT_FAIL, source;
 
 	(void)argv;
 	if (argc)
@@ -31,9 +31,10 @@ static int do_show(int argc, char **argv)
 		return p_err(EXIT_FAIL, "no kernel information");
 	/* Where the description came from: files given, or the guest. */
 	o = session_options();
-	if (!o->vmlinux && !o->symbols &&
+	source = bpfpoke_session_desc_source(s);
+	if (source != BPFPOKE_DESC_FILES &&
 	    (bpfpoke_session_vmcoreinfo(s, &vi) ||
-	     bpfpoke_session_kallsyms(s, &ks)))
+	     (source == BPFPOKE_DESC_GUEST && bpfpoke_session_kallsyms(s, &ks))))
 		return p_err(EXIT_FAIL, "no kernel information");
 
 	if (json_output) {
@@ -60,11 +61,15 @@ static int do_show(int argc, char **argv)
 		} else {
 			json_string_field(json, "source", "guest memory");
 			json_hex_field(json, "vmcoreinfo_gpa", vi->gpa);
+			json_bool_field(json, "vmcoreinfo_hinted", vi->hinted);
 			json_string_field(json, "osrelease", vi->osrelease);
 			json_string_field(json, "build_id", vi->build_id);
-			json_uint_field(json, "kallsyms", ks->nr);
-			json_string_field(json, "kallsyms_encoding", ks->encoding);
-			json_string_field(json, "btf", "__start_BTF..__stop_BTF");
+			/* Symbols and BTF: decoded now, or the cache's for the build. */
+			json_bool_field(json, "cached", source == BPFPOKE_DESC_CACHE);
+			if (ks) {
+				json_uint_field(json, "kallsyms", ks->nr);
+				json_string_field(json, "kallsyms_encoding", ks->encoding);
+			}
 		}
 		json_end_object(json);
 		json_name(json, "regions");
@@ -91,10 +96,15 @@ static int do_show(int argc, char **argv)
 		printf("description: vmlinux %s\n", o->vmlinux);
 	else if (o->symbols)
 		printf("description: btf %s, symbols %s\n", o->btf, o->symbols);
+	else if (ks)
+		printf("description: guest memory: VMCOREINFO at gpa 0x%llx%s (%s, build %s), kallsyms %u symbols (%s), BTF __start_BTF..__stop_BTF\n",
+		       (unsigned long long)vi->gpa, vi->hinted ? " (cache hint)" : "",
+		       vi->osrelease, vi->build_id[0] ? vi->build_id : "-",
+		       ks->nr, ks->encoding);
 	else
-		printf("description: guest memory: VMCOREINFO at gpa 0x%llx (%s, build %s), kallsyms %u symbols (%s), BTF __start_BTF..__stop_BTF\n",
-		       (unsigned long long)vi->gpa, vi->osrelease,
-		       vi->build_id[0] ? vi->build_id : "-", ks->nr, ks->encoding);
+		printf("description: guest memory: VMCOREINFO at gpa 0x%llx%s (%s, build %s); symbols and BTF from the cache of that build\n",
+		       (unsigned long long)vi->gpa, vi->hinted ? " (cache hint)" : "",
+		       vi->osrelease, vi->build_id);
 	printf("page_offset_base 0x%llx  vmalloc_base 0x%llx  vmemmap_base 0x%llx  phys_base 0x%llx\n",
 	       (unsigned long long)ki.page_offset_base,
 	       (unsigned long long)ki.vmalloc_base,

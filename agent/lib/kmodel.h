@@ -162,6 +162,8 @@ struct bpfpoke_session {
 	struct btf *vmlinux_btf;
 	/* bpfpoke_session_vmcoreinfo()'s, after its first call. */
 	struct bpfpoke_vmcoreinfo *vmcoreinfo;
+	/* Where the description came from: enum bpfpoke_desc_source. */
+	int desc_source;
 	/* bpfpoke_session_kallsyms()'s, after its first call. */
 	struct bpfpoke_kallsyms *kallsyms;
 	struct klayout layout;
@@ -187,6 +189,28 @@ int bpfpoke_kallsyms_decode(struct mem *mem,
 			    const struct bpfpoke_vmcoreinfo *vi,
 			    struct bpfpoke_kallsyms **out);
 void bpfpoke_kallsyms_free(struct bpfpoke_kallsyms *ks);
+/* A symbol by name, for the description cache. */
+struct ksyms_entry {
+	char name[32];
+	__u64 addr;
+};
+
+/* symbols.c: the wanted symbols of @ks as entries; entries into @k. */
+unsigned int bpfpoke_ksyms_wanted(const struct bpfpoke_kallsyms *ks,
+				  struct ksyms_entry *out, unsigned int max);
+int bpfpoke_ksyms_from_entries(struct ksyms *k, const struct ksyms_entry *e,
+			       unsigned int nr);
+
+/* desc_cache.c: the zero-config cache (see there). */
+int bpfpoke_desc_cache_hints(__u64 *gpas, unsigned int max);
+void bpfpoke_desc_cache_add_hint(__u64 gpa);
+int bpfpoke_desc_cache_load(const struct bpfpoke_vmcoreinfo *vi,
+			    struct ksyms_entry *syms, unsigned int max,
+			    unsigned int *nr, void **btf, size_t *btf_len);
+void bpfpoke_desc_cache_store(const struct bpfpoke_vmcoreinfo *vi,
+			      const struct ksyms_entry *syms, unsigned int nr,
+			      const void *btf, size_t btf_len);
+
 /* btf_blob.c: a BTF blob from guest memory, header checked, parsed. */
 int bpfpoke_btf_blob_parse(const void *raw, size_t size, struct btf **out);
 

@@ -96,6 +96,47 @@ out:
 }
 
 /*
+ * The cache's entry for the VMCOREINFO's BUILD-ID and OSRELEASE, if
+ * there is one that works: 0, else -ENOENT (described from memory then).
+ */
+static int describe_from_cache(struct bpfpoke_session *s,
+			       const struct bpfpoke_vmcoreinfo *vi)
+{
+	struct ksyms_entry e[NR_KSYMS];
+	struct btf *btf = NULL;
+	unsigned int nr;
+	size_t len;
+	void *raw;
+	__u64 t0;
+	int err;
+
+	t0 = bpfpoke_now_ns();
+	if (bpfpoke_desc_cache_load(vi, e, NR_KSYMS, &nr, &raw, &len))
+		return -ENOENT;
+	err = bpfpoke_ksyms_from_entries(&s->syms, e, nr);
+	s->times.symbols_ns += bpfpoke_now_ns() - t0;
+	t0 = bpfpoke_now_ns();
+	if (!err)
+		err = bpfpoke_btf_blob_parse(raw, len, &btf);
+	free(raw);
+	if (!err)
+		err = bpfpoke_klayout_resolve(&s->layout, btf);
+	s->times.vmlinux_btf_ns += bpfpoke_now_ns() - t0;
+	if (err) {
+		/* Not this kernel's after all: from memory, as if no cache. */
+		pr_info("the cached description of %s does not fit: not used\n",
+			vi->build_id);
+		btf__free(btf);
+		memset(&s->syms, 0, sizeof(s->syms));
+		memset(&s->layout, 0, sizeof(s->layout));
+		return -ENOENT;
+	}
+	s->vmlinux_btf = btf;
+	s->desc_source = BPFPOKE_DESC_CACHE;
+	return 0;
+}
+
+/*
  * No description: the guest's own, from its memory.  VMCOREINFO, then
  * kallsyms for the symbols, then the BTF the symbols locate.
  */
@@ -107,10 +148,14 @@ static int describe_from_guest(struct bpfpoke_session *s)
 	int err;
 
 	err = bpfpoke_session_vmcoreinfo(s, &vi);
-	if (!err)
-		err = bpfpoke_session_kallsyms(s, &ks);
 	if (err)
 		return err;
+	if (!describe_from_cache(s, vi))
+		return 0;
+	err = bpfpoke_session_kallsyms(s, &ks);
+	if (err)
+		return err;
+	s->desc_source = BPFPOKE_DESC_GUEST;
 	t0 = bpfpoke_now_ns();
 	err = bpfpoke_ksyms_from_kallsyms(&s->syms, ks);
 	s->times.symbols_ns += bpfpoke_now_ns() - t0;
@@ -124,6 +169,17 @@ static int describe_from_guest(struct bpfpoke_session *s)
 	if (!err)
 		err = bpfpoke_klayout_resolve(&s->layout, s->vmlinux_btf);
 	s->times.vmlinux_btf_ns = bpfpoke_now_ns() - t0;
+	if (!err) {
+		struct ksyms_entry e[NR_KSYMS];
+		const void *raw;
+		__u32 size;
+
+		raw = btf__raw_data(s->vmlinux_btf, &size);
+		if (raw)
+			bpfpoke_desc_cache_store(vi, e,
+						 bpfpoke_ksyms_wanted(ks, e, NR_KSYMS),
+						 raw, size);
+	}
 	return err;
 }
 
@@ -195,6 +251,7 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 
 	if (!s->vmlinux && !s->symbols)
 		return s;
+	s->desc_source = BPFPOKE_DESC_FILES;
 	t0 = bpfpoke_now_ns();
 	err = s->vmlinux ? bpfpoke_ksyms_read_elf(&s->syms, s->vmlinux) :
 			   bpfpoke_ksyms_read_text(&s->syms, s->symbols);
@@ -292,6 +349,13 @@ int bpfpoke_session_vmcoreinfo(struct bpfpoke_session *s,
 	}
 	*vi = s->vmcoreinfo;
 	return 0;
+}
+
+int bpfpoke_session_desc_source(const struct bpfpoke_session *s)
+{
+	if (!s || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	return s->desc_source;
 }
 
 int bpfpoke_session_kallsyms(struct bpfpoke_session *s,

@@ -252,6 +252,37 @@ static int try_candidate(struct mem *mem, __u64 gpa,
 	return 1;
 }
 
+/*
+ * Where the cache says VMCOREINFO was last found: looked at first, with
+ * every check of the scan.  1 when one of them is it.
+ */
+static int try_hints(struct mem *mem, struct bpfpoke_vmcoreinfo *vi,
+		     struct bpfpoke_vmcoreinfo *cand)
+{
+	char magic[sizeof(VMCOREINFO_MAGIC) - 1];
+	__u64 hints[16];
+	unsigned int n, i;
+	int r;
+
+	n = bpfpoke_desc_cache_hints(hints, 16);
+	for (i = 0; i < n; i++) {
+		if (hints[i] & (PAGE_SIZE_4K - 1) ||
+		    bpfpoke_mem_read(mem, hints[i], magic, sizeof(magic)) ||
+		    memcmp(magic, VMCOREINFO_MAGIC, sizeof(magic)))
+			continue;
+		r = try_candidate(mem, hints[i], cand);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			*vi = *cand;
+			vi->candidates = 1;
+			vi->hinted = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi)
 {
 	const size_t mlen = strlen(VMCOREINFO_MAGIC);
@@ -266,6 +297,12 @@ int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi)
 		free(buf);
 		free(cand);
 		return -ENOMEM;
+	}
+	err = try_hints(mem, vi, cand);
+	if (err) {
+		free(buf);
+		free(cand);
+		return err < 0 ? err : 0;
 	}
 	for (r = 0; r < mem->nr_regions && !err; r++) {
 		const struct bpfpoke_mem_region *reg = &mem->regions[r];
@@ -302,6 +339,8 @@ int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi)
 		return -ENOENT;
 	}
 	vi->candidates = candidates;
+	vi->hinted = false;
+	bpfpoke_desc_cache_add_hint(vi->gpa);
 	if (found > 1)
 		pr_info("%u pages hold a VMCOREINFO the running kernel agrees with; the lowest, at gpa 0x%llx, is used\n",
 			found, (unsigned long long)vi->gpa);

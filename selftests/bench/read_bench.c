@@ -14,6 +14,10 @@
  * process is small: a child's ru_maxrss counts what it got at fork.  Cold
  * means a new process; the page cache holds the files.
  *
+ * Zero-config: the same cold read without BTF and SYMBOLS, its first run
+ * with an empty description cache, the others cached; next to the
+ * described cold read's median.
+ *
  * Further resolves: one session on RAM, its first resolve (with the map
  * walk) timed apart, then ROUNDS times every SUFFIX:FIELD resolved as
  * `bpfpoke read` does it (bpfpoke_map_find(), which reads the map's BTF
@@ -50,16 +54,21 @@
 
 /* The stages of the --times line, in its order. */
 static const char *const stage_names[] = {
-	"symbols", "vmlinux_btf", "attach", "kaslr", "map_walk", "map_btf",
-	"resolve", "total",
+	"symbols", "vmlinux_btf", "attach", "vmcoreinfo", "kallsyms", "kaslr",
+	"map_walk", "map_btf", "resolve", "total",
 };
 #define NR_STAGES	(sizeof(stage_names) / sizeof(stage_names[0]))
 #define STAGE_TOTAL	(NR_STAGES - 1)
 
 static const char *const stage_labels[] = {
 	"symbols (kallsyms)", "vmlinux BTF (+ layouts)", "attach (RAM file)",
-	"KASLR", "map walk", "program BTF", "resolve",
+	"VMCOREINFO scan", "kallsyms decode", "KASLR", "map walk",
+	"program BTF", "resolve",
 };
+#define STAGE_SYMBOLS	0
+#define STAGE_BTF	1
+#define STAGE_SCAN	3
+#define STAGE_KALLSYMS	4
 
 struct run {
 	double wall_ms;
@@ -257,7 +266,7 @@ static void print_ratio_row(const char *what, double v, const char *unit,
 }
 
 /* Leaves what the reads printed in @got (each run printed the same). */
-static void cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
+static double cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
 		       char *syms, const struct field_ref *fr, char *got,
 		       size_t got_size)
 {
@@ -361,6 +370,75 @@ static void cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
 	free(rss);
 	free(bwall);
 	free(brss);
+	free(r);
+	return s_wall.median;
+}
+
+/*
+ * Zero-config: the same cold read with no --btf/--symbols.  The first run
+ * has an empty description cache (scan, kallsyms, BTF from guest memory);
+ * the others use what it cached (a hinted scan, the cached symbols and
+ * BTF).  Side by side with the described cold read's median (@described).
+ */
+static void zero_bench(int runs, char *bpfpoke, char *ram,
+		       const struct field_ref *fr, const char *want,
+		       double described)
+{
+	const char *argv[] = { bpfpoke, "--times", "--mem-file", ram, "read",
+			       fr->suffix, fr->field, NULL };
+	char dir[] = "/tmp/bpfpoke-bench-cache.XXXXXX", cmd[128];
+	double *wall = calloc(runs, sizeof(double)), first[NR_STAGES], first_wall;
+	double *st[NR_STAGES];
+	struct run *r = calloc(1, sizeof(*r));
+	struct stats sw;
+	size_t k;
+	int i, rc;
+
+	for (k = 0; k < NR_STAGES; k++)
+		st[k] = calloc(runs, sizeof(double));
+	if (!wall || !r || !st[NR_STAGES - 1] || !mkdtemp(dir))
+		die("out of memory, or no temporary directory");
+	setenv("BPFPOKE_CACHE_DIR", dir, 1);
+	for (i = 0; i <= runs; i++) {
+		rc = spawn(argv, r);
+		if (rc != 0 || strcmp(r->out, want))
+			die("zero-config `bpfpoke read %s %s` exited %d, printed '%s' (want '%s'): %s",
+			    fr->suffix, fr->field, rc, r->out, want, r->err);
+		parse_times(r);
+		if (!i) {
+			first_wall = r->wall_ms;
+			memcpy(first, r->stage_ms, sizeof(first));
+			continue;
+		}
+		wall[i - 1] = r->wall_ms;
+		for (k = 0; k < NR_STAGES; k++)
+			st[k][i - 1] = r->stage_ms[k];
+	}
+	unsetenv("BPFPOKE_CACHE_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		die("cannot remove %s", dir);
+	sw = stats_of(wall, runs);
+
+	printf("zero-config cold `bpfpoke read %s %s` (no --btf/--symbols), the first run with an empty cache, then %d cached runs\n",
+	       fr->suffix, fr->field, runs);
+	printf("%-34s %10s %10s %12s\n", "figure", "first", "cached", "/described");
+	printf("%-34s %10.3f %10.3f %11.2fx\n", "wall (ms)", first_wall,
+	       sw.median, sw.median / described);
+	printf("%-34s %10.3f %10.3f\n", "  VMCOREINFO scan (ms)",
+	       first[STAGE_SCAN], stats_of(st[STAGE_SCAN], runs).median);
+	printf("%-34s %10.3f %10.3f\n", "  kallsyms decode (ms)",
+	       first[STAGE_KALLSYMS], stats_of(st[STAGE_KALLSYMS], runs).median);
+	printf("%-34s %10.3f %10.3f\n", "  symbols (ms)", first[STAGE_SYMBOLS],
+	       stats_of(st[STAGE_SYMBOLS], runs).median);
+	printf("%-34s %10.3f %10.3f\n", "  vmlinux BTF (+ layouts) (ms)",
+	       first[STAGE_BTF], stats_of(st[STAGE_BTF], runs).median);
+	printf("%-34s %10s %10.3f %11s\n", "described cold read (ms)", "",
+	       described, "1.00x");
+	printf("\n");
+	for (k = 0; k < NR_STAGES; k++)
+		free(st[k]);
+	free(wall);
 	free(r);
 }
 
@@ -517,7 +595,7 @@ int main(int argc, char **argv)
 	int runs = 21, rounds = 200, opt, nf = 0, i;
 	struct bpfpoke_session *s;
 	char got[OUT_MAX], want[1024];
-	double ms[3];
+	double ms[3], described;
 
 	while ((opt = getopt(argc, argv, "n:r:")) >= 0) {
 		switch (opt) {
@@ -547,8 +625,10 @@ int main(int argc, char **argv)
 	bpfpoke_set_print(keep_warn);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	cold_bench(runs, argv[optind], argv[optind + 1], argv[optind + 2],
-		   argv[optind + 3], &fr[0], got, sizeof(got));
+	described = cold_bench(runs, argv[optind], argv[optind + 1],
+			       argv[optind + 2], argv[optind + 3], &fr[0], got,
+			       sizeof(got));
+	zero_bench(runs, argv[optind], argv[optind + 1], &fr[0], got, described);
 
 	/* What the CLI printed, against the library's own read. */
 	s = open_session(argv[optind + 1], argv[optind + 2], argv[optind + 3], ms);

@@ -34,6 +34,7 @@ static int capture(enum bpfpoke_print_level level, const char *fmt, va_list ap)
 FIXTURE(guest) {
 	struct synth sy;
 	char dir[64];
+	char cache[80];
 	struct bpfpoke_session *s;
 };
 
@@ -54,9 +55,32 @@ FIXTURE_SETUP(guest)
 	snprintf(self->dir, sizeof(self->dir), "/tmp/bpfpoke-kmodel.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	ASSERT_EQ(0, synth_build(&self->sy, variant->levels));
+	/* Each test its own description cache (zero-config). */
+	snprintf(self->cache, sizeof(self->cache), "%s/cache", self->dir);
+	setenv("BPFPOKE_CACHE_DIR", self->cache, 1);
 	self->s = NULL;
 	warnings[0] = 0;
 	bpfpoke_set_print(capture);
+}
+
+#define SY_BUILD_ID	"0123456789abcdef0123456789abcdef01234567"
+
+/* The description cache of the zero-config tests, in the fixture's dir. */
+static void remove_cache(const char *dir)
+{
+	static const char *const files[] = {
+		"cache/hints", "cache/" SY_BUILD_ID "/osrelease",
+		"cache/" SY_BUILD_ID "/ksyms", "cache/" SY_BUILD_ID "/btf",
+		"cache/" SY_BUILD_ID, "cache",
+	};
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (unlink(path))
+			rmdir(path);
+	}
 }
 
 FIXTURE_TEARDOWN(guest)
@@ -72,6 +96,7 @@ FIXTURE_TEARDOWN(guest)
 	/* What single tests write there. */
 	snprintf(path, sizeof(path), "%s/syms", self->dir);
 	unlink(path);
+	remove_cache(self->dir);
 	rmdir(self->dir);
 }
 
@@ -604,6 +629,60 @@ TEST_F(guest, zero_config)
 	EXPECT_GT(bpfpoke_session_times(self->s)->vmcoreinfo_ns, 0);
 	EXPECT_GT(bpfpoke_session_times(self->s)->kallsyms_ns, 0);
 	bpfpoke_session_close(d);
+}
+
+/*
+ * The description cache: a second zero-config session takes its symbols
+ * and BTF from it, and finds VMCOREINFO where it last was; an entry that
+ * does not fit, or is for another release, is not used.
+ */
+TEST_F(guest, zero_config_cache)
+{
+	const struct bpfpoke_vmcoreinfo *vi;
+	const struct bpfpoke_map_info *maps;
+	char path[256];
+	size_t nr, nr0;
+	FILE *f;
+	int i;
+
+	synth_add_kallsyms(&self->sy, 1);
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	for (i = 0; i < 4; i++) {
+		if (i == 2) {
+			/* A BTF that does not parse. */
+			snprintf(path, sizeof(path), "%s/%s/btf", self->cache, SY_BUILD_ID);
+			f = fopen(path, "w");
+			ASSERT_NE(NULL, f);
+			fputs("garbage", f);
+			fclose(f);
+		} else if (i == 3) {
+			/* Another release under the same BUILD-ID. */
+			snprintf(path, sizeof(path), "%s/%s/osrelease", self->cache, SY_BUILD_ID);
+			f = fopen(path, "w");
+			ASSERT_NE(NULL, f);
+			fputs("6.1.0-other", f);
+			fclose(f);
+		}
+		self->s = memory_only(&self->sy);
+		ASSERT_NE(NULL, self->s);
+		ASSERT_EQ(0, bpfpoke_session_load(self->s)) TH_LOG("round %d: %s", i, warnings);
+		EXPECT_EQ(i == 1 ? BPFPOKE_DESC_CACHE : BPFPOKE_DESC_GUEST,
+			  bpfpoke_session_desc_source(self->s)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, bpfpoke_session_vmcoreinfo(self->s, &vi));
+		EXPECT_EQ(i > 0, vi->hinted) TH_LOG("round %d", i);
+		EXPECT_EQ(SY_VMCOREINFO_GPA, vi->gpa);
+		ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr)) TH_LOG("%s", warnings);
+		if (!i)
+			nr0 = nr;
+		EXPECT_EQ(nr0, nr);
+		bpfpoke_session_close(self->s);
+		self->s = NULL;
+	}
+	/* A description given as files is that. */
+	OPEN(0);
+	EXPECT_EQ(BPFPOKE_DESC_FILES, bpfpoke_session_desc_source(self->s));
+	EXPECT_EQ(-EINVAL, bpfpoke_session_desc_source(NULL));
 }
 
 /* Hostile tables: refused, never read past their bounds. */

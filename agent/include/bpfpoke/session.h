@@ -301,6 +301,8 @@ int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
  * @gpa: guest-physical address of the text (page aligned)
  * @candidates: pages the scan found starting with "OSRELEASE=" (the
  *		running kernel agreed with the one at @gpa)
+ * @hinted: found where the description cache said it last was, with the
+ *	    checks of the scan and without scanning (@candidates is 1)
  * @osrelease: OSRELEASE, as uname -r
  * @build_id: BUILD-ID, 40 hex digits; "" when the kernel gives none
  * @levels: paging levels from NUMBER(pgtable_l5_enabled): 4 or 5; 0 if absent
@@ -325,6 +327,7 @@ int bpfpoke_read_kva(struct bpfpoke_session *s, __u64 kva, void *buf,
 struct bpfpoke_vmcoreinfo {
 	__u64 gpa;
 	unsigned int candidates;
+	bool hinted;
 	char osrelease[65];
 	char build_id[41];
 	unsigned int levels;
@@ -414,6 +417,29 @@ struct bpfpoke_kallsyms {
  */
 int bpfpoke_session_kallsyms(struct bpfpoke_session *s,
 			     const struct bpfpoke_kallsyms **ks);
+
+/**
+ * enum bpfpoke_desc_source - where a session's kernel description is from
+ * @BPFPOKE_DESC_FILES: the files of bpfpoke_session_open()'s options
+ * @BPFPOKE_DESC_GUEST: the guest's memory: VMCOREINFO, kallsyms, BTF
+ * @BPFPOKE_DESC_CACHE: the description cache's entry for the BUILD-ID and
+ *			OSRELEASE of the VMCOREINFO in guest memory
+ *			($BPFPOKE_CACHE_DIR, $XDG_CACHE_HOME/bpfpoke or
+ *			~/.cache/bpfpoke)
+ */
+enum bpfpoke_desc_source {
+	BPFPOKE_DESC_FILES = 1,
+	BPFPOKE_DESC_GUEST,
+	BPFPOKE_DESC_CACHE,
+};
+
+/**
+ * bpfpoke_session_desc_source() - where a loaded session's description is from
+ * @s: a loaded session
+ *
+ * Return: an enum bpfpoke_desc_source; -EINVAL if @s is not loaded.
+ */
+int bpfpoke_session_desc_source(const struct bpfpoke_session *s);
 
 #ifdef __cplusplus
 } /* extern "C" */
