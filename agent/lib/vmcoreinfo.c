@@ -334,7 +334,7 @@ int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi)
 	if (err)
 		return err;
 	if (!found) {
-		pr_warn("%s: no VMCOREINFO in guest memory (%u look-alike pages): the guest kernel is built without CRASH_DUMP and PROC_KCORE, or has not yet booted that far; give --vmlinux, or --btf and --symbols\n",
+		pr_warn("%s: no VMCOREINFO in guest memory (%u look-alike pages): the guest kernel is built without CRASH_DUMP and PROC_KCORE, has not yet booted that far, or its memory is encrypted (SEV, TDX); give --vmlinux, or --btf and --symbols\n",
 			mem->desc, candidates);
 		return -ENOENT;
 	}

@@ -48,7 +48,7 @@ tests_per_variant=10
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=4
 # json_tests: every command and error path under -j, through jq.
-json_names="kernel list show dump dump-hash dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp write-zero-config"
+json_names="kernel list show dump dump-hash dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp write-zero-config write-zero-config-frozen"
 write_tests=$((write_tests + $(echo $json_names | wc -w)))
 
 skip() {
@@ -319,6 +319,17 @@ json_tests() {
 	echo "$out" | jq -e '.written[0].value == 12' > /dev/null 2>&1 &&
 		[ "$got" = "knob = 12" ] || ok=1
 	result $ok "$v: zero-config write .data.tune knob=12 lands (read back with the description)" \
+		"write: $out" "read: $got"
+	# ... and with the VMM stopped through QMP and the guest signalled (it
+	# no longer waits: written, unacknowledged, exit 7, QEMU running).
+	out=$("$bpfpoke" --mem-file "$ram" -j write .data.tune knob=13 \
+		--freeze qmp:"$work/qmp.sock" --signal unix:"$work/sig.sock" --ack-timeout 300 2>&1)
+	rc=$?
+	got=$("${pk[@]}" read .data.tune knob 2>&1)
+	ok=0
+	[ "$rc" = 7 ] && echo "$out" | jq -e '.written[0].value == 13 and .signal == "unacknowledged"' > /dev/null 2>&1 &&
+		[ "$got" = "knob = 13" ] && [ "$(awk '{ print $3 }' "/proc/$qpid/stat")" != T ] || ok=1
+	result $ok "$v: zero-config write under --freeze qmp with --signal: written (exit $rc), QEMU running" \
 		"write: $out" "read: $got"
 }
 
