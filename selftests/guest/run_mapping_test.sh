@@ -76,6 +76,10 @@ demo=$build/guest/demo/demo.bpf.o
 
 work=$(mktemp -d /tmp/bpfpoke-guest.XXXXXX)
 ram=/dev/shm/bpfpoke-guest-$$
+# A description cache of this run's own: the first variant's zero-config
+# commands describe the guest from its memory, the later ones from the
+# cache (the same kernel build).
+export BPFPOKE_CACHE_DIR=$work/cache
 qpid=
 cleanup() {
 	if [ -n "$qpid" ]; then
@@ -323,14 +327,15 @@ json_tests() {
 	# ... and with the VMM stopped through QMP and the guest signalled (it
 	# no longer waits: written, unacknowledged, exit 7, QEMU running).
 	out=$("$bpfpoke" --mem-file "$ram" -j write .data.tune knob=13 \
-		--freeze qmp:"$work/qmp.sock" --signal unix:"$work/sig.sock" --ack-timeout 300 2>&1)
+		--freeze qmp:"$work/qmp.sock" --signal unix:"$work/sig.sock" --ack-timeout 300 \
+		2> "$work/zerr")
 	rc=$?
 	got=$("${pk[@]}" read .data.tune knob 2>&1)
 	ok=0
 	[ "$rc" = 7 ] && echo "$out" | jq -e '.written[0].value == 13 and .signal == "unacknowledged"' > /dev/null 2>&1 &&
 		[ "$got" = "knob = 13" ] && [ "$(awk '{ print $3 }' "/proc/$qpid/stat")" != T ] || ok=1
 	result $ok "$v: zero-config write under --freeze qmp with --signal: written (exit $rc), QEMU running" \
-		"write: $out" "read: $got"
+		"write: $out" "stderr: $(cat "$work/zerr")" "read: $got"
 }
 
 stop() {
