@@ -20,7 +20,8 @@
  * SYMBOL(_stext) says is kept.
  *
  * Guest memory is hostile: the symbol count, every length, token and
- * offset is bounded, and the decoded names are checked to be printable.
+ * offset is bounded, the decoded names too (64 MiB in all), and they are
+ * checked to be printable.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@
 #define KALLSYMS_MAX_SYMS	(1U << 21)
 #define KALLSYMS_MAX_NAMES	(64U << 20)	/* bytes of kallsyms_names */
 #define KALLSYMS_TOKENS_MAX	(64U << 10)	/* bytes of the token table */
+/* Decoded names, all together (7.3 Debian: 5 MiB). */
+#define KALLSYMS_MAX_STRTAB	(64U << 20)
 #define NAMES_CHUNK		(1U << 20)
 
 enum kallsyms_encoding {
@@ -185,6 +188,8 @@ static int decode_names(struct names *n, const char *tokens, __u32 tok_len,
 				return -EINVAL;
 		name[nlen] = 0;
 		ks->syms[i].type = name[0];
+		if (used + nlen > KALLSYMS_MAX_STRTAB)
+			return -E2BIG;
 		if (used + nlen > cap) {
 			size_t ncap = cap ? cap * 2 : 1 << 20;
 			char *p;

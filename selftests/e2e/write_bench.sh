@@ -12,6 +12,10 @@
 #   write        freeze/commit/thaw: the BPFPOKE_ACCESS batch
 #   cold start   symbols + vmlinux BTF + attach + KASLR + map walk
 #   peak RSS     of each bpfpoke write (its --times line)
+# each round also a zero-config write (no --btf/--symbols: the guest's
+# VMCOREINFO, kallsyms and BTF through the module; the first with an empty
+# description cache, the others cached), with its scan, kallsyms and BTF
+# stages;
 # then a warm loop: bpfpoke_write() over and over on one open session
 # (write_loop, 5 s: map lookup in guest memory, resolve, one batch).
 # and, as the baseline measured in the same run between the writes, the
@@ -31,7 +35,7 @@ if [ ! -c /dev/kvm ] || [ ! -c /dev/bpfpoke ] || [ ! -x /bin/qemu-system-x86_64 
 	echo "write_bench: no /dev/kvm, /dev/bpfpoke or QEMU in L1"
 	exit 1
 fi
-boot_l2 bench "" 512 "demo.rounds=$((rounds * 2))"
+boot_l2 bench "" 512 "demo.rounds=$((rounds * 3))"
 if ! wait_log "DEMO-WAITING round 1" 120; then
 	echo "write_bench: the L2 guest did not come up"
 	tail -n 20 $log
@@ -41,7 +45,7 @@ fi
 rm -f /tmp/b.*
 k=1
 while [ $k -le $rounds ]; do
-	wait_log "DEMO-WAITING round $((k * 2 - 1))" 60 ||
+	wait_log "DEMO-WAITING round $((k * 3 - 2))" 60 ||
 		{ echo "write_bench: guest stuck before round $k"; exit 1; }
 	bpfpoke --vm $qpid $kern --times write .bss stall=$k \
 		--signal unix:$sock > /tmp/poke.out 2> /tmp/poke.err
@@ -74,7 +78,36 @@ while [ $k -le $rounds ]; do
 	for f in signal write total cold rss; do
 		cat /tmp/b.$f >> /tmp/b.all.$f
 	done
-	wait_log "DEMO-WAITING round $((k * 2))" 60 ||
+	# Zero-config: the same write with no kernel description.
+	wait_log "DEMO-WAITING round $((k * 3 - 1))" 60 ||
+		{ echo "write_bench: guest stuck before zero-config round $k"; exit 1; }
+	BPFPOKE_CACHE_DIR=/tmp/zc-cache bpfpoke --vm $qpid --times write .bss \
+		stall=$((k + 100)) --signal unix:$sock > /tmp/poke.out 2> /tmp/poke.err
+	rc=$?
+	if [ $rc != 0 ]; then
+		echo "write_bench: zero-config round $k: bpfpoke exit $rc"
+		cat /tmp/poke.err
+		stop_l2 20
+		exit 1
+	fi
+	zc=/tmp/b.zc.all
+	[ $k = 1 ] && zc=/tmp/b.zc.first
+	awk -v out=$zc '/bpfpoke: times/ {
+		for (i = 1; i < NF; i++) {
+			if ($i == "total") t = $(i + 1)
+			if ($i == "vmcoreinfo") v = $(i + 1)
+			if ($i == "kallsyms") ks = $(i + 1)
+			if ($i == "vmlinux_btf") b = $(i + 1)
+		}
+		print t > (out ".total"); print v > (out ".scan")
+		print ks > (out ".kallsyms"); print b > (out ".btf")
+	}' /tmp/poke.err
+	if [ $k != 1 ]; then
+		for f in total scan kallsyms btf; do
+			cat /tmp/b.zc.all.$f >> /tmp/b.zc.cached.$f
+		done
+	fi
+	wait_log "DEMO-WAITING round $((k * 3))" 60 ||
 		{ echo "write_bench: guest stuck after round $k"; exit 1; }
 	if ! signal_send unix:$sock done 0 60000 > /tmp/sig.out; then
 		echo "write_bench: round $k: signal_send failed"
@@ -83,7 +116,7 @@ while [ $k -le $rounds ]; do
 	sed -n 's/.* in \([0-9.]*\) ms$/\1/p' /tmp/sig.out >> /tmp/b.base
 	k=$((k + 1))
 done
-wait_log "L2-DUMPED round $((rounds * 2))" 60
+wait_log "L2-DUMPED round $((rounds * 3))" 60
 guest_ok=$(grep -c "^DEMO-SIGNAL round [0-9]* done" $log)
 # Warm: one session writing in a loop (map lookup, resolve, one batch).
 write_loop $qpid /sys/kernel/btf/vmlinux /proc/kallsyms .bss stall 5 > /tmp/loop.out 2>&1
@@ -111,5 +144,21 @@ printf "%-44s %10s %10s\n" "baseline: the signal alone (signal_send)" "$base" "1
 		"$(awk "BEGIN { printf \"%.3f\", $warm / 1000 }")" \
 		"$(awk "BEGIN { printf \"%.2f\", $warm / 1000 / $base }")"
 printf "%-44s %10s\n" "peak RSS of bpfpoke write (MiB)" "$(median /tmp/b.all.rss)"
-echo "guest: $guest_ok of $((rounds * 2)) signals seen as WRITE_DONE"
-[ "$guest_ok" = $((rounds * 2)) ] && [ -n "$warm" ]
+described=$(median /tmp/b.all.total)
+echo
+echo "zero-config bpfpoke write (no --btf/--symbols), end to end, ms"
+printf "%-44s %10s %10s %10s\n" "" "first" "cached" "/described"
+printf "%-44s %10s %10s %10s\n" "end to end" "$(cat /tmp/b.zc.first.total)" \
+	"$(median /tmp/b.zc.cached.total)" \
+	"$(awk "BEGIN { printf \"%.2fx\", $(median /tmp/b.zc.cached.total) / $described }")"
+for f in scan kallsyms btf; do
+	case $f in
+	scan) name="  VMCOREINFO scan" ;;
+	kallsyms) name="  kallsyms decode" ;;
+	btf) name="  vmlinux BTF (+ layouts)" ;;
+	esac
+	printf "%-44s %10s %10s\n" "$name" "$(cat /tmp/b.zc.first.$f)" "$(median /tmp/b.zc.cached.$f)"
+done
+printf "%-44s %10s %10s %10s\n" "described write, end to end (above)" "" "$described" "1.00x"
+echo "guest: $guest_ok of $((rounds * 3)) signals seen as WRITE_DONE"
+[ "$guest_ok" = $((rounds * 3)) ] && [ -n "$warm" ]

@@ -412,8 +412,8 @@ struct bpfpoke_kallsyms {
  * Return: 0; the errors of bpfpoke_session_vmcoreinfo(); -ENOENT when
  * the VMCOREINFO lists no kallsyms tables; -EINVAL for tables that make
  * no sense or no encoding that fits; -E2BIG past 2^21 symbols or 64 MiB
- * of names; -EFAULT when a table is outside RAM; -ENOMEM.  Failures log
- * a WARN message.
+ * of names (compressed or decoded); -EFAULT when a table is outside RAM;
+ * -ENOMEM.  Failures log a WARN message.
  */
 int bpfpoke_session_kallsyms(struct bpfpoke_session *s,
 			     const struct bpfpoke_kallsyms **ks);
