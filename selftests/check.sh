@@ -144,6 +144,13 @@ l1_run() {
 	: > "$dir/results.txt"
 	l1_runs=$((l1_runs + 1))
 	"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
+	# A frozen emulator is not a test's failure: one more run, said so.
+	if [ -f "$dir/frozen" ] && ! grep -q '^BPFPOKE-DONE' "$dir/results.txt"; then
+		frozen=$(cat "$dir/frozen")
+		echo "# L1 $kver froze ($frozen): running it again"
+		"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
+		echo "BPFPOKE-NOTE L1 $kver froze once ($frozen) and was run again" >> "$dir/results.txt"
+	fi
 	t1=$(date +%s.%N)
 	# A run cut short: what it was doing, for the summary.
 	if ! grep -q '^BPFPOKE-DONE' "$dir/results.txt"; then

@@ -38,6 +38,7 @@ BEGIN { pass = 0; fail = 0; skip = 0; in_test = 0; done = 0; dmesg = 0 }
 /^BPFPOKE-DMESG-BEGIN/ { dmesg = 1; next }
 /^BPFPOKE-DMESG-END/ { dmesg = 0; next }
 /^BPFPOKE-DONE/ { done++; next }
+/^BPFPOKE-NOTE L1 / { sub(/^BPFPOKE-NOTE /, ""); notes = notes "# NOTE " $0 "\n"; next }
 /^BPFPOKE-UNFINISHED / { sub(/^BPFPOKE-UNFINISHED /, ""); unfinished = unfinished "\n# " $0; next }
 /^BPFPOKE-MODULE-FAIL/ { fail++; print "FAIL " $0; next }
 dmesg {
@@ -74,6 +75,7 @@ END {
 		fail++
 		print "FAIL the L1 kernel log has " kbad " bad line(s)"
 	}
+	printf "%s", notes
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail == 0 && pass > 0) ? 0 : 1
 }

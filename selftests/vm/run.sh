@@ -16,6 +16,12 @@ kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 : "${BPFPOKE_VM_MEM:=3072}"
 : "${BPFPOKE_VM_TIMEOUT:=1500}"	# whole boot, seconds
 : "${BPFPOKE_TEST_TIMEOUT:=300}"	# each test program, seconds
+# Every test ends within its budget with a line on the results port (init
+# kills it, or reports it stuck), so a live L1 is never silent for longer:
+# this long without a byte there, the emulator has frozen (seen with QEMU
+# 7.2's TCG and a nested guest: the L1 vCPU halted and never woken, QEMU
+# idle).  It is then stopped, and $outdir/frozen says so.
+: "${BPFPOKE_VM_SILENCE:=$((BPFPOKE_TEST_TIMEOUT + 120))}"
 # One vCPU.  With two, QEMU 7.2's multi-threaded TCG froze L1 now and then
 # (6.1: whole VM stuck mid-test; 6.12: "Oops: int3" in a patched
 # static-key site, i.e. cross-vCPU code patching), and one TCG thread
@@ -38,11 +44,31 @@ if [ "$mode" = shell ]; then
 fi
 
 : > "$outdir/results.log"
+rm -f "$outdir/frozen"
 rc=0
 timeout --foreground -k 10 "$BPFPOKE_VM_TIMEOUT" "${qemu[@]}" \
 	-append "$append quiet" -monitor none \
-	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" \
-	|| rc=$?
+	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" &
+vm=$!
+last=0 quiet=0
+while kill -0 $vm 2> /dev/null; do
+	sleep 5
+	size=$(stat -c %s "$outdir/results.log" 2> /dev/null || echo 0)
+	if [ "$size" != "$last" ]; then
+		last=$size quiet=0
+		continue
+	fi
+	quiet=$((quiet + 5))
+	if [ $quiet -ge "$BPFPOKE_VM_SILENCE" ]; then
+		echo "no output for ${quiet}s (BPFPOKE_VM_SILENCE), QEMU $(ps -o %cpu= -C qemu-system-x86_64 | head -n 1 | tr -d ' ')% CPU" \
+			> "$outdir/frozen"
+		echo "vm: L1 froze: $(cat "$outdir/frozen"): stopped" >&2
+		pkill -TERM -P $vm 2> /dev/null
+		kill $vm 2> /dev/null
+		break
+	fi
+done
+wait $vm || rc=$?
 if [ "$rc" = 124 ]; then
 	echo "vm: L1 did not finish within ${BPFPOKE_VM_TIMEOUT}s (BPFPOKE_VM_TIMEOUT)" >&2
 fi
