@@ -35,6 +35,8 @@ static struct bpfpoke_session_opts session_opts = {
 	.sz = sizeof(struct bpfpoke_session_opts),
 };
 static struct bpfpoke_session *session;
+/* bpfpoke_session_load() succeeded on @session. */
+static bool session_loaded;
 
 bool is_prefix(const char *pfx, const char *str)
 {
@@ -123,7 +125,7 @@ static int print_lib(enum bpfpoke_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-struct bpfpoke_session *get_session(int *code)
+struct bpfpoke_session *get_guest(int *code)
 {
 	struct bpfpoke_session *s;
 
@@ -149,6 +151,19 @@ struct bpfpoke_session *get_session(int *code)
 		bpfpoke_session_close(s);
 		return NULL;
 	}
+	session = s;
+	return s;
+}
+
+struct bpfpoke_session *get_session(int *code)
+{
+	struct bpfpoke_session *s;
+
+	if (session && session_loaded)
+		return session;
+	s = get_guest(code);
+	if (!s)
+		return NULL;
 	lib_msg_clear();
 	if (bpfpoke_session_load(s)) {
 		if (session_opts.vmlinux || session_opts.symbols)
@@ -158,38 +173,10 @@ struct bpfpoke_session *get_session(int *code)
 			*code = p_err(EXIT_GUEST_KERNEL, "cannot describe the guest kernel from its memory: %s",
 				      lib_msg(strerror(errno)));
 		bpfpoke_session_close(s);
+		session = NULL;
 		return NULL;
 	}
-	session = s;
-	return s;
-}
-
-struct bpfpoke_session *get_guest(int *code)
-{
-	struct bpfpoke_session *s;
-
-	if (session)
-		return session;
-	if (!session_opts.vm_pid && !session_opts.mem_file) {
-		*code = p_err(EXIT_USAGE, "give the guest: --vm PID or --mem-file PATH");
-		return NULL;
-	}
-	s = bpfpoke_session_open(&session_opts);
-	if (!s) {
-		*code = p_err(EXIT_KERNEL_DESC, "cannot read the guest kernel's description: %s",
-			      strerror(errno));
-		return NULL;
-	}
-	if (bpfpoke_session_attach(s)) {
-		*code = p_err(EXIT_GUEST_MEM, "cannot open guest memory (%s): %s",
-			      session_opts.mem_file ? session_opts.mem_file : "vm",
-			      errno == ENOENT && session_opts.vm_pid ?
-			      "bpfpoke.ko is not loaded, or the process has no KVM VM" :
-			      strerror(errno));
-		bpfpoke_session_close(s);
-		return NULL;
-	}
-	session = s;
+	session_loaded = true;
 	return s;
 }
 

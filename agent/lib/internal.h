@@ -35,6 +35,18 @@ static inline int bpfpoke_err(int ret)
 	return ret;
 }
 
+/* The value of hex digit @c, or -1. */
+static inline int bpfpoke_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* BTF fields: field.c, shared with value.c and layout.c */
 struct btf;
 struct btf_type;

@@ -149,17 +149,6 @@ int bpfpoke_ksyms_from_entries(struct ksyms *k, const struct ksyms_entry *e,
 	return ksyms_finish(k, "the description cache");
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * "ADDR TYPE NAME" lines, and in kallsyms "ADDR TYPE NAME\t[MODULE]" for
  * module symbols, which are skipped.  Malformed lines are skipped too: a
@@ -190,7 +179,7 @@ int bpfpoke_ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
 		if (!strchr("_limpv", *name))
 			goto next;
 		for (q = p; q < p + digits; q++) {
-			v = hexval(*q);
+			v = bpfpoke_hex_digit(*q);
 			if (v < 0)
 				goto next;
 			addr = addr << 4 | v;

@@ -36,17 +36,6 @@
 /* Bytes of init_uts_ns searched for the release (sysname, nodename first). */
 #define UTS_SEARCH		512
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The whole of @s[0..@len) as hex (no 0x), at most 16 digits. */
 static bool parse_hex(const char *s, size_t len, __u64 *out)
 {
@@ -56,7 +45,7 @@ static bool parse_hex(const char *s, size_t len, __u64 *out)
 	if (!len || len > 16)
 		return false;
 	for (i = 0; i < len; i++) {
-		int d = hex_digit(s[i]);
+		int d = bpfpoke_hex_digit(s[i]);
 
 		if (d < 0)
 			return false;
@@ -125,7 +114,7 @@ static int parse_line(struct bpfpoke_vmcoreinfo *vi, unsigned int *have,
 		if (vlen != 40)
 			return -EINVAL;
 		for (i = 0; i < vlen; i++)
-			if (hex_digit(val[i]) < 0)
+			if (bpfpoke_hex_digit(val[i]) < 0)
 				return -EINVAL;
 		memcpy(vi->build_id, val, vlen);
 		vi->build_id[vlen] = 0;
