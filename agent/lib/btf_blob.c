@@ -45,6 +45,12 @@ int bpfpoke_btf_blob_parse(const void *raw, size_t size, struct btf **out)
 			h.magic, h.version);
 		return -EINVAL;
 	}
+	/* Types are u32-aligned records: the kernel's btf_parse_hdr() too. */
+	if ((h.hdr_len | h.type_off) & 3) {
+		pr_warn("the guest's BTF has a misaligned type section (hdr_len %u, type_off %u)\n",
+			h.hdr_len, h.type_off);
+		return -EINVAL;
+	}
 	btf = btf__new(raw, size);
 	err = libbpf_get_error(btf);
 	if (err) {
