@@ -193,8 +193,10 @@ void bpfpoke_desc_cache_add_hint(__u64 gpa)
 }
 
 /*
- * The entry for @vi's BUILD-ID into @k (raw addresses, ksyms_finish()
- * style) and *@btf.  -ENOENT when there is none or it is another release.
+ * The entry for @vi's BUILD-ID: up to @max symbols into @syms (*@nr of
+ * them, at this boot's addresses) and the BTF blob into *@btf (*@btf_len
+ * bytes, for the caller to free).  -ENOENT when there is none, it is for
+ * another release, or it is malformed.
  */
 int bpfpoke_desc_cache_load(const struct bpfpoke_vmcoreinfo *vi,
 			    struct ksyms_entry *syms, unsigned int max,
