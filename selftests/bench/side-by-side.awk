@@ -5,7 +5,8 @@
 # The L1 benchmark figures of two kernels in one table: each row of
 # access_bench's table (ns per write, and process_vm_writev and
 # /proc/PID/mem as ratios to BPFPOKE_ACCESS in the same run) and of
-# write_bench's (ms, and ratio to the signal alone in the same run).
+# write_bench's (ms, and ratio to the signal alone in the same run), and
+# its zero-config table (first run and cached).
 function keep(key, val) {
 	if (!(key in seen)) {
 		seen[key] = 1
@@ -13,8 +14,25 @@ function keep(key, val) {
 	}
 	v[FILENAME == ARGV[1] ? 1 : 2, key] = val
 }
-/^BPFPOKE-BEGIN/ { bench = $2; next }
+/^BPFPOKE-BEGIN/ { bench = $2; zc = 0; next }
 /^BPFPOKE-END/ { bench = ""; next }
+# write_bench's zero-config table: first run and cached, in ms.
+bench ~ /write_bench/ && /^zero-config bpfpoke write/ { zc = 1; next }
+bench ~ /write_bench/ && zc && $1 == "end" && $2 == "to" {
+	keep("zero-config write end to end, first (ms)", $4)
+	keep("zero-config write end to end, cached (ms)", $5)
+	keep("  cached / described", $6)
+	next
+}
+bench ~ /write_bench/ && zc && NF >= 3 && $(NF) ~ /^[0-9.]+$/ && $(NF - 1) ~ /^[0-9.]+$/ {
+	label = substr($0, 1, 44)
+	sub(/^ +/, "", label)
+	sub(/ +$/, "", label)
+	keep("  zero-config " label ", first (ms)", $(NF - 1))
+	keep("  zero-config " label ", cached (ms)", $NF)
+	next
+}
+bench ~ /write_bench/ && zc { next }
 bench ~ /access_bench/ && $1 ~ /^[0-9]+$/ && NF == 6 {
 	keep("ACCESS ns/write, batch " $1, $2)
 	keep("  process_vm_writev / ACCESS, batch " $1, $5)
