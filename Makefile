@@ -109,7 +109,7 @@ check-kernels: deps
 		[ -n "$$(scripts/kver.sh --series $$s 2>/dev/null)" ] || \
 		scripts/trixie-root.sh --install-kernel "$$(scripts/trixie-root.sh --print-kver $$s)" || exit 1; \
 	done
-	@rc=0; : > $(BUILD)/check-kernels.txt; \
+	@mkdir -p $(BUILD); rc=0; : > $(BUILD)/check-kernels.txt; \
 	for s in $(CHECK_SERIES); do \
 		k=$$(scripts/kver.sh --series $$s) || exit 1; \
 		echo "== $$k"; \
