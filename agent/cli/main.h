@@ -107,8 +107,35 @@ int value_format(const struct bpfpoke_map_value *mv,
 void value_json(const struct bpfpoke_map_value *mv,
 		const struct bpfpoke_field *f, const unsigned char *data);
 
+/* map.c: the map table, or an exit status with the error printed. */
+int get_maps(struct bpfpoke_session **sp,
+	     const struct bpfpoke_map_info **maps, size_t *nr);
+/*
+ * map.c: MAP := { id MAP_ID | name MAP_NAME | SUFFIX } from @argv,
+ * consumed; 0, or an exit status with the error printed.
+ */
+int map_parse(int *argc, char ***argv, struct bpfpoke_session **sp,
+	      const struct bpfpoke_map_info **out);
+
+/* map_elem.c: bytes as bpftool prints them: "NAME": ["0x01", ...] under -j. */
+void print_bytes(const char *name, const unsigned char *p, size_t n);
+/* map_elem.c: a per-CPU map (percpu_array, percpu_hash, ...). */
+bool map_is_percpu(const struct bpfpoke_map_info *m);
+/*
+ * map_elem.c: `map update`'s MAP key KEY [cpu N] value VALUE as a
+ * prepared batch; 0, or an exit status with the error printed.
+ */
+int map_update_prepare(struct bpfpoke_session *s, int argc, char **argv,
+		       const struct bpfpoke_write_opts *wopts,
+		       struct bpfpoke_write_batch **out);
+/* write.c: `write`, or `map update` when @update. */
+int write_main(int argc, char **argv, bool update);
+
 /* Subcommands */
 int do_map(int argc, char **argv);
+int do_map_dump(int argc, char **argv);
+int do_map_lookup(int argc, char **argv);
+int do_map_update(int argc, char **argv);
 int do_kernel(int argc, char **argv);
 int do_read(int argc, char **argv);
 int do_write(int argc, char **argv);

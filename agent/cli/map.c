@@ -11,8 +11,8 @@
 
 #include "main.h"
 
-/* The map table, or NULL with *@code set. */
-static int get_maps(struct bpfpoke_session **sp,
+/* The map table, or an exit status with the error printed. */
+int get_maps(struct bpfpoke_session **sp,
 		    const struct bpfpoke_map_info **maps, size_t *nr)
 {
 	int code = EXIT_FAIL;
@@ -98,8 +98,9 @@ static int do_list(int argc, char **argv)
 }
 
 /* MAP := { id MAP_ID | name MAP_NAME }; a name must be unique. */
-static int parse_map(int *argc, char ***argv, struct bpfpoke_session **sp,
-		     const struct bpfpoke_map_info **out)
+static int parse_map_id_name(int *argc, char ***argv,
+			     struct bpfpoke_session **sp,
+			     const struct bpfpoke_map_info **out)
 {
 	const struct bpfpoke_map_info *maps, *found = NULL;
 	const char *what, *arg;
@@ -112,20 +113,18 @@ static int parse_map(int *argc, char ***argv, struct bpfpoke_session **sp,
 		return p_err(EXIT_USAGE, "expected 'id MAP_ID' or 'name MAP_NAME'");
 	what = (*argv)[0];
 	arg = (*argv)[1];
-	if (is_prefix(what, "id")) {
+	if (!strcmp(what, "id")) {
 		errno = 0;
 		id = strtoul(arg, &end, 0);
 		if (errno || *end || end == arg || id > 0xffffffffUL)
 			return p_err(EXIT_USAGE, "bad map id '%s'", arg);
-	} else if (!is_prefix(what, "name")) {
-		return p_err(EXIT_USAGE, "expected 'id' or 'name', got '%s'", what);
 	}
 	err = get_maps(sp, &maps, &nr);
 	if (err)
 		return err;
 	for (i = 0; i < nr; i++) {
-		if (is_prefix(what, "id") ? maps[i].id != id :
-					    strcmp(maps[i].name, arg))
+		if (!strcmp(what, "id") ? maps[i].id != id :
+					  strcmp(maps[i].name, arg))
 			continue;
 		if (found)
 			return p_err(EXIT_FAIL, "several maps are named '%s' (ids %u and %u): use 'id'",
@@ -140,19 +139,18 @@ static int parse_map(int *argc, char ***argv, struct bpfpoke_session **sp,
 	return 0;
 }
 
-/* SUFFIX | id N: the one map of @argv, or an error listing candidates. */
-static int parse_map_suffix(int *argc, char ***argv,
-			    struct bpfpoke_session **sp,
-			    const struct bpfpoke_map_info **out)
+int map_parse(int *argc, char ***argv, struct bpfpoke_session **sp,
+	      const struct bpfpoke_map_info **out)
 {
 	const struct bpfpoke_map_info *maps;
 	size_t nr;
 	int err;
 
-	if (*argc >= 1 && !strcmp((*argv)[0], "id"))
-		return parse_map(argc, argv, sp, out);
+	if (*argc >= 1 && (!strcmp((*argv)[0], "id") ||
+			   !strcmp((*argv)[0], "name")))
+		return parse_map_id_name(argc, argv, sp, out);
 	if (*argc < 1)
-		return p_err(EXIT_USAGE, "expected SUFFIX or 'id MAP_ID'");
+		return p_err(EXIT_USAGE, "expected SUFFIX, 'id MAP_ID' or 'name MAP_NAME'");
 	if (bpfpoke_map_write_check_suffix((*argv)[0]))
 		return p_err(EXIT_USAGE, "invalid map name suffix '%s': %s",
 			     (*argv)[0],
@@ -202,7 +200,7 @@ static int do_show(int argc, char **argv)
 	size_t i, cnt;
 	int err;
 
-	err = parse_map_suffix(&argc, &argv, &s, &m);
+	err = map_parse(&argc, &argv, &s, &m);
 	if (err)
 		return err;
 	if (argc)
@@ -266,74 +264,6 @@ static int do_show(int argc, char **argv)
 	return 0;
 }
 
-static void dump_bytes(const char *name, const unsigned char *p, size_t n)
-{
-	size_t i;
-
-	if (json_output) {
-		json_name(json, name);
-		json_start_array(json);
-		for (i = 0; i < n; i++) {
-			char b[8];
-
-			snprintf(b, sizeof(b), "0x%02x", p[i]);
-			json_string(json, b);
-		}
-		json_end_array(json);
-		return;
-	}
-	printf("%s:", name);
-	for (i = 0; i < n; i++)
-		printf("%s%02x", i && !(i % 16) ? "\n    " : " ", p[i]);
-}
-
-/* The raw values of an array map, one key after the other; an arena's globals. */
-static int do_dump(int argc, char **argv)
-{
-	const struct bpfpoke_map_info *m = NULL;
-	struct bpfpoke_session *s = NULL;
-	unsigned char *val;
-	__u32 key;
-	int err;
-
-	err = parse_map(&argc, &argv, &s, &m);
-	if (err)
-		return err;
-	if (argc)
-		return p_err(EXIT_USAGE, "unexpected '%s'", argv[0]);
-	if (!m->value_kva)
-		return p_err(EXIT_FAIL, "map %u is neither an array map nor an arena with globals: only their values are dumped",
-			     m->id);
-	val = malloc(m->value_size ? m->value_size : 1);
-	if (!val)
-		return p_err(EXIT_FAIL, "out of memory");
-	if (json_output)
-		json_start_array(json);
-	/* An arena's globals are its one value (max_entries counts pages). */
-	for (key = 0; key < (m->arena_globals ? 1 : m->max_entries); key++) {
-		if (m->value_size &&
-		    bpfpoke_map_value_read(s, m, key, 0, val, m->value_size)) {
-			err = p_err(EXIT_FAIL, "map %u key %u: cannot read the value: %s",
-				    m->id, key, strerror(errno));
-			break;
-		}
-		if (json_output)
-			json_start_object(json);
-		dump_bytes("key", (const unsigned char *)&key, sizeof(key));
-		if (!json_output)
-			printf("  ");
-		dump_bytes("value", val, m->value_size);
-		if (json_output)
-			json_end_object(json);
-		else
-			printf("\n");
-	}
-	if (json_output && !err)
-		json_end_array(json);
-	free(val);
-	return err;
-}
-
 /* The map's program BTF, read from the guest, to a file. */
 static int do_btf(int argc, char **argv)
 {
@@ -345,7 +275,7 @@ static int do_btf(int argc, char **argv)
 	FILE *f;
 	int err;
 
-	err = parse_map(&argc, &argv, &s, &m);
+	err = map_parse(&argc, &argv, &s, &m);
 	if (err)
 		return err;
 	if (argc != 2 || !is_prefix(argv[0], "file"))
@@ -390,18 +320,37 @@ static int do_help(int argc, char **argv)
 	(void)argv;
 	fprintf(f,
 		"Usage: %1$s [GUEST KERNEL] map { list }\n"
-		"       %1$s [GUEST KERNEL] map show { SUFFIX | id MAP_ID }\n"
+		"       %1$s [GUEST KERNEL] map show MAP\n"
 		"       %1$s [GUEST KERNEL] map dump MAP\n"
+		"       %1$s [GUEST KERNEL] map lookup MAP key DATA [cpu N]\n"
+		"       %1$s [GUEST KERNEL] map update MAP key DATA [cpu N] value VALUE [WRITE OPTIONS]\n"
 		"       %1$s [GUEST KERNEL] map btf MAP file PATH\n"
 		"       %1$s map help\n"
 		"\n"
-		"       MAP := { id MAP_ID | name MAP_NAME }\n"
+		"       MAP := { id MAP_ID | name MAP_NAME | SUFFIX }\n"
+		"       DATA := { [hex] BYTES | NUMBER }\n"
+		"       VALUE := { [hex] BYTES | FIELD=VALUE... }\n"
+		"       WRITE OPTIONS := as write's: --freeze, --signal, --force, --ack-timeout\n"
 		"\n"
 		"list: every BPF map of the guest, as 'bpftool map list' shows them.\n"
 		"show: the BTF layout of the map's value: each variable and member with its\n"
-		"      offset, size and type.  SUFFIX (e.g. .bss) must end exactly one map's\n"
-		"      name; with several, the error lists them: choose by id.\n"
-		"dump: the raw values of an array map, key by key.\n"
+		"      offset, size and type.\n"
+		"dump: every element, key and value, as 'bpftool map dump' prints them:\n"
+		"      array, percpu_array, hash, lru_hash, percpu_hash and lru_percpu_hash\n"
+		"      maps (hash maps by walking the guest's buckets), and an arena's\n"
+		"      globals.  Per-CPU maps give every possible CPU's value.\n"
+		"lookup: the element of one key.  BYTES are the key's bytes as bpftool takes\n"
+		"      them (0x01 0x00 ..., or after 'hex' 01 00 ...); a single NUMBER is a\n"
+		"      key of 1, 2, 4 or 8 bytes as that integer (an array index).  'cpu N'\n"
+		"      gives one CPU's value of a per-CPU map.\n"
+		"update: change the value of an existing element in place, as one batch with\n"
+		"      write's guarantees (checked against BTF first, all or nothing, the\n"
+		"      element looked up again at commit).  The whole value as bytes, or\n"
+		"      fields of its BTF type (weight=5 cfg.tag=x).  Per-CPU maps: every CPU's\n"
+		"      value, or 'cpu N'.  A key that is not in it is refused: inserting\n"
+		"      and deleting need the guest kernel's allocator and locks.\n"
+		"SUFFIX (e.g. .bss) must end exactly one map's name; with several, the error\n"
+		"lists them: choose by id.\n"
 		"btf: the BTF of the map's program, read from the guest, as a raw BTF file\n"
 		"     ('bpftool btf dump file PATH' shows it).\n",
 		bin_name);
@@ -410,7 +359,9 @@ static int do_help(int argc, char **argv)
 
 static const struct cmd map_cmds[] = {
 	{ "list", do_list },
-	{ "dump", do_dump },
+	{ "dump", do_map_dump },
+	{ "lookup", do_map_lookup },
+	{ "update", do_map_update },
 	{ "btf", do_btf },
 	{ "show", do_show },
 	{ "help", do_help },

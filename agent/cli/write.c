@@ -156,6 +156,9 @@ static int parse_freeze(const char *arg, char *spec, size_t size)
 }
 
 struct write_args {
+	bool update;			/* map update: the operands in @ops */
+	char **ops;
+	int nr_ops;
 	const char *suffix;
 	struct bpfpoke_map_write *writes;	/* BPFPOKE_WRITE_MAX of them */
 	size_t nr;
@@ -240,12 +243,20 @@ static int write_parse(int argc, char **argv, struct write_args *a)
 			return p_err(EXIT_USAGE, "%s needs an argument",
 				     argv[optind - 2]);
 		default:
-			return p_err(EXIT_USAGE, "write: unknown option '%s'",
+			return p_err(EXIT_USAGE, "%s: unknown option '%s'",
+				     a->update ? "map update" : "write",
 				     argv[optind - 2]);
 		}
 	}
+	if (a->update) {
+		/* MAP key ... value ...: parsed against the map, in write_run(). */
+		a->ops = argv + optind - 1;
+		a->nr_ops = argc - (optind - 1);
+		if (a->nr_ops < 1)
+			return p_err(EXIT_USAGE, "map update: expected MAP key DATA value ...");
+	}
 	/* The operands, in argv - 1 from optind on. */
-	for (i = optind - 1; i < argc; i++) {
+	for (i = optind - 1; !a->update && i < argc; i++) {
 		enum bpfpoke_map_write_rule rule;
 		char *eq;
 
@@ -276,7 +287,7 @@ static int write_parse(int argc, char **argv, struct write_args *a)
 			return p_err(EXIT_USAGE, "%s", lib_msg(strerror(errno)));
 		a->nr++;
 	}
-	if (!a->nr) {
+	if (!a->nr && !a->update) {
 		write_help();
 		return p_err(EXIT_USAGE, "write: expected SUFFIX FIELD=VALUE...");
 	}
@@ -391,8 +402,20 @@ static void write_run(struct write_args *a, struct write_result *r)
 	}
 	lib_msg_clear();
 	r->wt.start = t0 = bpfpoke_now_ns();
-	err = bpfpoke_write_prepare(s, a->writes, a->nr, &a->wopts, &r->batch);
-	stage_end(&r->wt, STAGE_PREPARE, t0);
+	if (a->update) {
+		/* Its errors are reported: r->msg stays empty. */
+		r->code = map_update_prepare(s, a->nr_ops, a->ops, &a->wopts,
+					     &r->batch);
+		stage_end(&r->wt, STAGE_PREPARE, t0);
+		if (r->code) {
+			err = -EINVAL;
+			goto signal;
+		}
+	} else {
+		err = bpfpoke_write_prepare(s, a->writes, a->nr, &a->wopts,
+					    &r->batch);
+		stage_end(&r->wt, STAGE_PREPARE, t0);
+	}
 	if (err) {
 		set_msg(r, "", err);
 		/* The guest's map table itself could not be walked. */
@@ -460,6 +483,19 @@ static void write_print(const struct write_result *r)
 		char text[256];
 
 		if (!json_output) {
+			if (wi->key) {
+				print_bytes("key", wi->key, wi->map->key_size);
+				if (map_is_percpu(wi->map) && wi->cpu == BPFPOKE_ALL_CPUS)
+					printf("  (every CPU)");
+				else if (map_is_percpu(wi->map))
+					printf("  (CPU %u)", wi->cpu);
+				printf("\n  ");
+			}
+			if (!wi->field.path[0]) {
+				print_bytes("value", wi->data, wi->field.size);
+				printf("\n");
+				continue;
+			}
 			if (value_format(NULL, &wi->field, wi->data, text, sizeof(text)) < 0)
 				snprintf(text, sizeof(text), "?");
 			printf("%s = %s\n", wi->field.path, text);
@@ -468,12 +504,23 @@ static void write_print(const struct write_result *r)
 		json_start_object(json);
 		json_uint_field(json, "id", wi->map->id);
 		json_string_field(json, "map", wi->map->name);
+		if (wi->key) {
+			print_bytes("key", wi->key, wi->map->key_size);
+			if (map_is_percpu(wi->map) && wi->cpu == BPFPOKE_ALL_CPUS)
+				json_string_field(json, "cpu", "all");
+			else if (map_is_percpu(wi->map))
+				json_uint_field(json, "cpu", wi->cpu);
+		}
 		json_string_field(json, "field", wi->field.path);
 		json_uint_field(json, "offset", wi->field.offset);
 		json_uint_field(json, "size", wi->field.size);
 		json_hex_field(json, "gpa", wi->gpa);
-		json_name(json, "value");
-		value_json(NULL, &wi->field, wi->data);
+		if (!wi->field.path[0]) {
+			print_bytes("value", wi->data, wi->field.size);
+		} else {
+			json_name(json, "value");
+			value_json(NULL, &wi->field, wi->data);
+		}
 		json_end_object(json);
 	}
 	if (json_output) {
@@ -495,16 +542,17 @@ static void write_print(const struct write_result *r)
 		fprintf(stderr, "Error: %s\n", r->msg);
 }
 
-int do_write(int argc, char **argv)
+int write_main(int argc, char **argv, bool update)
 {
 	struct write_args a = {
+		.update = update,
 		.wopts = { .sz = sizeof(a.wopts) },
 		.sopts = { .sz = sizeof(a.sopts) },
 	};
 	struct write_result r = { .code = EXIT_OK };
 	int ret;
 
-	if (argc >= 1 && is_prefix(argv[0], "help"))
+	if (!update && argc >= 1 && is_prefix(argv[0], "help"))
 		return write_help();
 	a.writes = calloc(BPFPOKE_WRITE_MAX, sizeof(*a.writes));
 	if (!a.writes)
@@ -521,4 +569,9 @@ int do_write(int argc, char **argv)
 	bpfpoke_write_free(r.batch);
 	free(a.writes);
 	return r.code;
+}
+
+int do_write(int argc, char **argv)
+{
+	return write_main(argc, argv, false);
 }

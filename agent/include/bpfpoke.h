@@ -27,6 +27,7 @@
 #include "bpfpoke/field.h"
 #include "bpfpoke/session.h"
 #include "bpfpoke/maps.h"
+#include "bpfpoke/elem.h"
 #include "bpfpoke/write.h"
 #include "bpfpoke/signaller.h"
 #include "bpfpoke/freeze.h"

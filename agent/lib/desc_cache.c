@@ -9,8 +9,9 @@
  *   hints		the guest-physical addresses VMCOREINFO was found at,
  *			newest first
  *   BUILD-ID/osrelease	the release the entry is for
- *   BUILD-ID/ksyms	"NAME OFFSET" lines: the symbols bpfpoke needs, as
- *			offsets from _stext
+ *   BUILD-ID/ksyms	a format line (KSYMS_FORMAT), then "NAME OFFSET"
+ *			lines: the symbols bpfpoke needs, as offsets from
+ *			_stext
  *   BUILD-ID/btf	the vmlinux BTF blob
  *
  * Nothing here overrides what the guest's memory says: a hint is only
@@ -33,6 +34,11 @@
 #define HINTS_MAX	16
 #define KSYMS_FILE_MAX	(64U << 10)
 #define BTF_FILE_MAX	(64U << 20)
+/*
+ * The first line of a ksyms file.  Bumped when bpfpoke wants more
+ * symbols, so that an entry written for fewer is not used.
+ */
+#define KSYMS_FORMAT	"bpfpoke-ksyms 2"
 
 static int cache_dir(char *buf, size_t size)
 {
@@ -221,7 +227,13 @@ int bpfpoke_desc_cache_load(const struct bpfpoke_vmcoreinfo *vi,
 	if (entry_path(vi, "ksyms", path, sizeof(path)) ||
 	    read_all(path, KSYMS_FILE_MAX, &text, &len))
 		return -ENOENT;
-	for (line = strtok_r(text, "\n", &p); line && *nr < max;
+	line = strtok_r(text, "\n", &p);
+	if (!line || strcmp(line, KSYMS_FORMAT)) {
+		free(text);
+		pr_debug("cache: %s is of another format: not used\n", path);
+		return -ENOENT;
+	}
+	for (line = strtok_r(NULL, "\n", &p); line && *nr < max;
 	     line = strtok_r(NULL, "\n", &p)) {
 		char *sp = strchr(line, ' '), *end;
 		unsigned long long off;
@@ -263,6 +275,7 @@ void bpfpoke_desc_cache_store(const struct bpfpoke_vmcoreinfo *vi,
 	text = malloc(cap);
 	if (!text)
 		return;
+	len = snprintf(text, cap, "%s\n", KSYMS_FORMAT);
 	for (i = 0; i < nr; i++)
 		len += snprintf(text + len, cap - len, "%s %llx\n", syms[i].name,
 				(unsigned long long)(syms[i].addr - vi->stext));

@@ -658,18 +658,30 @@ static const char *map_prefix(char *buf, const char *map_name)
 /* uapi's enum bpf_map_type since Linux 6.9; older uapi headers lack it. */
 #define BPFPOKE_MAP_TYPE_ARENA	33
 
+/*
+ * Values with a layout bpfpoke resolves: array and per-CPU array maps
+ * (4-byte keys), the hash maps whose elements it finds by key, and an
+ * arena's globals (its program's .addr_space.1).
+ */
 static int check_map(const struct bpfpoke_map_value *mv, char *msg,
 		     size_t size)
 {
 	const char *type;
 
-	/* An arena's globals (its program's .addr_space.1) are its value. */
-	if (mv->map_type == BPFPOKE_MAP_TYPE_ARENA)
+	switch (mv->map_type) {
+	case BPFPOKE_MAP_TYPE_ARENA:
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
 		return 0;
-	if (mv->map_type != BPF_MAP_TYPE_ARRAY) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		break;
+	default:
 		type = libbpf_bpf_map_type_str(mv->map_type);
 		return say(msg, size, -EOPNOTSUPP,
-			   "is a %s map (type %u): only array maps and arenas' globals are written by value offset",
+			   "is a %s map (type %u): only array, per-CPU array and hash map values and arenas' globals have fields",
 			   type ? type : "unknown", mv->map_type);
 	}
 	if (mv->key_size != 4)

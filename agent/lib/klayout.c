@@ -122,6 +122,16 @@ static const struct field_spec fields[] = {
 	F("bpf_arena", "kern_vm", arena_kern_vm, true, SZ(8)),
 	F("vm_struct", "addr", vm_addr, true, SZ(8)),
 	F("bpf_insn", "off", insn_off, true, INT_SIZES),
+	F("bpf_array", "pptrs", array_pptrs, true, 0),
+	F("bpf_htab", "buckets", htab_buckets, true, SZ(8)),
+	F("bpf_htab", "n_buckets", htab_n_buckets, true, INT_SIZES),
+	F("bpf_htab", "elem_size", htab_elem_size, true, INT_SIZES),
+	F("bpf_htab", "hashrnd", htab_hashrnd, true, INT_SIZES),
+	F("hlist_nulls_head", "first", nulls_first, true, SZ(8)),
+	F("hlist_nulls_node", "next", nulls_next, true, SZ(8)),
+	F("htab_elem", "hash_node", elem_node, true, 0),
+	F("htab_elem", "hash", elem_hash, true, SZ(4)),
+	F("htab_elem", "key", elem_key, true, 0),
 };
 
 static int resolve_sizes(struct klayout *l, const struct btf *btf)
@@ -219,6 +229,72 @@ static void resolve_arena(struct klayout *l, const struct btf *btf)
 	l->have_arena = true;
 }
 
+/* Every enumerator of @names, or ~0U: the kernel has no such map type. */
+static void resolve_map_types(struct klayout *l, const struct btf *btf)
+{
+	static const struct {
+		const char *name;
+		size_t field;
+	} types[] = {
+		{ "BPF_MAP_TYPE_PERCPU_ARRAY",
+		  offsetof(struct klayout, map_type_percpu_array) },
+		{ "BPF_MAP_TYPE_HASH", offsetof(struct klayout, map_type_hash) },
+		{ "BPF_MAP_TYPE_PERCPU_HASH",
+		  offsetof(struct klayout, map_type_percpu_hash) },
+		{ "BPF_MAP_TYPE_LRU_HASH",
+		  offsetof(struct klayout, map_type_lru_hash) },
+		{ "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+		  offsetof(struct klayout, map_type_lru_percpu_hash) },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		__u32 *v = (__u32 *)((char *)l + types[i].field);
+
+		if (map_type_value(btf, types[i].name, v))
+			*v = ~0U;
+	}
+}
+
+/*
+ * Hash maps: struct bpf_htab's buckets, each an hlist_nulls_head at
+ * bucket.head; struct htab_elem linked through hash_node, its hash and
+ * its key (the value follows the key, kernel/bpf/hashtab.c).  The bucket
+ * type is found through bpf_htab.buckets, not by its name ("bucket").
+ */
+static void resolve_htab(struct klayout *l, const struct btf *btf)
+{
+	const struct btf_type *ht, *pt, *bt;
+	__u32 type_id, elem_size;
+	struct kfield f;
+
+	ht = find_struct(btf, "bpf_htab", &l->htab_size);
+	if (!ht || !find_struct(btf, "htab_elem", &elem_size) ||
+	    find_member(btf, ht, "buckets", 0, 0, &f, &type_id))
+		return;
+	pt = btf__type_by_id(btf, btf__resolve_type(btf, type_id));
+	if (!pt || !btf_is_ptr(pt))
+		return;
+	bt = btf__type_by_id(btf, btf__resolve_type(btf, pt->type));
+	if (!bt || !btf_is_struct(bt) || !bt->size || bt->size > 4096 ||
+	    find_member(btf, bt, "head", 0, 0, &l->bucket_head, &type_id))
+		return;
+	l->bucket_size = bt->size;
+	l->elem_hdr_size = l->elem_key.off;
+	if (!l->htab_buckets.have || !l->htab_n_buckets.have ||
+	    !l->htab_elem_size.have || !l->htab_hashrnd.have ||
+	    !l->nulls_first.have || !l->nulls_next.have ||
+	    !l->elem_node.have || !l->elem_hash.have || !l->elem_key.have ||
+	    l->htab_size > 65536 || l->bucket_head.off + 8 > l->bucket_size ||
+	    l->nulls_first.off + 8 > l->bucket_head.size ||
+	    l->elem_key.off & 7 || l->elem_key.off > 4096 ||
+	    l->elem_key.off != elem_size ||
+	    l->elem_node.off + l->nulls_next.off + 8 > l->elem_key.off ||
+	    l->elem_hash.off + 4 > l->elem_key.off)
+		return;
+	l->have_htab = true;
+}
+
 int bpfpoke_klayout_resolve(struct klayout *l, const struct btf *btf)
 {
 	const struct btf_type *t, *at;
@@ -279,9 +355,12 @@ int bpfpoke_klayout_resolve(struct klayout *l, const struct btf *btf)
 		return -EINVAL;
 	}
 	err = resolve_array_type(l, btf);
-	if (!err)
-		resolve_arena(l, btf);
-	return err;
+	if (err)
+		return err;
+	resolve_arena(l, btf);
+	resolve_map_types(l, btf);
+	resolve_htab(l, btf);
+	return 0;
 }
 
 __u64 bpfpoke_kfield_get(const void *buf, const struct kfield *f)

@@ -45,6 +45,8 @@ enum ksym_id {
 	KSYM_PGDIR_SHIFT,
 	KSYM_PTRS_PER_P4D,
 	KSYM_END,
+	KSYM_PER_CPU_OFFSET,
+	KSYM_NR_CPU_IDS,
 	NR_KSYMS,
 };
 
@@ -105,6 +107,21 @@ struct klayout {
 		      arena_user_vm_start, arena_kern_vm, vm_addr, insn_off;
 	/* 4 GiB plus this much kernel address space: GUARD_SZ of arena.c. */
 	__u64 arena_guard;
+	/* Per-CPU arrays: bpf_array.pptrs, the __percpu pointers. */
+	struct kfield array_pptrs;
+	/*
+	 * Hash maps (map_elem.c): struct bpf_htab, its buckets (the type
+	 * bpf_htab.buckets points to, whatever its name) and struct
+	 * htab_elem.  @have_htab when all of it is there.
+	 */
+	bool have_htab;
+	__u32 htab_size, bucket_size, elem_hdr_size;
+	struct kfield htab_buckets, htab_n_buckets, htab_elem_size,
+		      htab_hashrnd, bucket_head, nulls_first, nulls_next,
+		      elem_node, elem_hash, elem_key;
+	/* enum bpf_map_type values; ~0U where the kernel has no such type. */
+	__u32 map_type_percpu_array, map_type_hash, map_type_percpu_hash,
+	      map_type_lru_hash, map_type_lru_percpu_hash;
 };
 
 struct btf;
@@ -173,12 +190,20 @@ struct bpfpoke_session {
 	struct bpfpoke_map_info *maps;
 	size_t nr_maps;
 	bool maps_valid;
+	/* map_elem.c: every possible CPU's __per_cpu_offset, once read. */
+	__u64 *cpu_off;
+	__u32 nr_cpus;
 
 	struct bpfpoke_session_times times;
 	/* Every walk's time, for what bpfpoke_map_find() leaves out. */
 	__u64 map_walks_ns;
 };
 
+
+/* map_elem.c: where CPU @cpu's value of element @e is (per-CPU or not). */
+int bpfpoke_map_elem_kva(struct bpfpoke_session *s,
+			 const struct bpfpoke_map_elem *e, __u32 cpu,
+			 __u64 *kva);
 
 /* vmcoreinfo.c: parse a VMCOREINFO text; find the one in guest memory. */
 int bpfpoke_vmcoreinfo_parse(const char *text, size_t len,

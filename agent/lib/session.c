@@ -318,6 +318,7 @@ void bpfpoke_session_close(struct bpfpoke_session *s)
 	bpfpoke_kallsyms_free(s->kallsyms);
 	btf__free(s->vmlinux_btf);
 	free(s->maps);
+	free(s->cpu_off);
 	free(s->vmlinux);
 	free(s->btf_path);
 	free(s->symbols);

@@ -36,15 +36,19 @@ static const struct {
 	[KSYM_PGDIR_SHIFT]	  = { "pgdir_shift", false },
 	[KSYM_PTRS_PER_P4D]	  = { "ptrs_per_p4d", false },
 	[KSYM_END]		  = { "_end", false },
+	[KSYM_PER_CPU_OFFSET]	  = { "__per_cpu_offset", false },
+	[KSYM_NR_CPU_IDS]	  = { "nr_cpu_ids", false },
 };
+
+/* The first letters of the names in ksym_table: a quick filter. */
+#define KSYM_FIRSTS	"_limnpv"
 
 static void ksym_add(struct ksyms *k, const char *name, size_t len,
 		     __u64 addr)
 {
 	int i;
 
-	/* Every wanted name starts with '_', 'l', 'i', 'm', 'p' or 'v'. */
-	if (!len || !name[0] || !strchr("_limpv", name[0]))
+	if (!len || !name[0] || !strchr(KSYM_FIRSTS, name[0]))
 		return;
 	for (i = 0; i < NR_KSYMS; i++) {
 		if (ksym_table[i].name[0] != name[0] ||
@@ -176,7 +180,7 @@ int bpfpoke_ksyms_parse_text(struct ksyms *k, const char *text, size_t len,
 			goto next;
 		good++;
 		name = q + 3;
-		if (!strchr("_limpv", *name))
+		if (!strchr(KSYM_FIRSTS, *name))
 			goto next;
 		for (q = p; q < p + digits; q++) {
 			v = bpfpoke_hex_digit(*q);

@@ -15,12 +15,16 @@
 #include "kmodel.h"
 #include "mem.h"
 
-/* A batch being built: the items' results and the writes. */
+/*
+ * A batch being built: the items' results and the writes; for element
+ * writes, where each element was found (re-checked at commit).
+ */
 struct bpfpoke_write_batch {
 	struct bpfpoke_session *s;
 	struct bpfpoke_write_info *info;
 	size_t nr;
 	struct btf **btfs;
+	struct bpfpoke_map_elem *elems;
 	struct mem_wop *ops;
 	unsigned int nr_ops;
 	bool committed;
@@ -34,10 +38,12 @@ void bpfpoke_write_free(struct bpfpoke_write_batch *b)
 		return;
 	for (i = 0; b->info && i < b->nr; i++) {
 		free((void *)b->info[i].data);
+		free((void *)b->info[i].key);
 		btf__free(b->btfs[i]);
 	}
 	free(b->info);
 	free(b->btfs);
+	free(b->elems);
 	free(b->ops);
 	free(b);
 }
@@ -90,6 +96,19 @@ static int add_ops(struct bpfpoke_write_batch *b, __u64 kva,
 	return 0;
 }
 
+/* A frozen map is written only with BPFPOKE_WRITE_FORCE. */
+static int check_frozen(const struct bpfpoke_map_info *map, __u32 flags,
+			const char *what)
+{
+	if (!map->frozen || (flags & BPFPOKE_WRITE_FORCE))
+		return 0;
+	pr_warn("map %u '%s' is frozen (%s): the verifier may have folded its values into the programs as constants, so writing %s may change nothing they do (BPFPOKE_WRITE_FORCE, --force, writes anyway)\n",
+		map->id, map->name,
+		bpfpoke_ends_with(map->name, ".rodata") ? ".rodata after load" :
+		"BPF_MAP_FREEZE", what);
+	return -EPERM;
+}
+
 static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 		       const struct bpfpoke_map_write *w, __u32 flags)
 {
@@ -99,6 +118,7 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	const struct bpfpoke_map_info *map;
 	struct bpfpoke_map_value mv;
 	unsigned char *data;
+	char what[300];
 	size_t j;
 	int err;
 
@@ -111,15 +131,12 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	err = bpfpoke_field_resolve(&mv, field, &wi->field);
 	if (err)
 		return -errno;
-	if (map->frozen && !(flags & BPFPOKE_WRITE_FORCE)) {
-		pr_warn("map %u '%s' is frozen (%s): the verifier may have folded its values into the programs as constants, so writing '%s' may change nothing they do (BPFPOKE_WRITE_FORCE, --force, writes anyway)\n",
-			map->id, map->name,
-			bpfpoke_ends_with(map->name, ".rodata") ? ".rodata after load" :
-			"BPF_MAP_FREEZE", field);
-		return -EPERM;
-	}
+	snprintf(what, sizeof(what), "'%s'", field);
+	err = check_frozen(map, flags, what);
+	if (err)
+		return err;
 	if (!map->value_kva) {
-		pr_warn("map %u '%s' is not an array map: its values are not written in place\n",
+		pr_warn("map %u '%s' is not an array map: its elements are written by key (bpfpoke_elem_write_prepare(), 'map update')\n",
 			map->id, map->name);
 		return -EOPNOTSUPP;
 	}
@@ -151,6 +168,44 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	return err;
 }
 
+/* The checks every batch passes, and its allocation. */
+static int batch_new(struct bpfpoke_session *s, size_t nr, bool elems,
+		     const struct bpfpoke_write_opts *opts, __u32 *flags,
+		     struct bpfpoke_write_batch **out)
+{
+	struct bpfpoke_write_batch *b;
+
+	if (!s || !out || !nr || nr > BPFPOKE_WRITE_MAX)
+		return -EINVAL;
+	if (!OPTS_VALID(opts, bpfpoke_write_opts))
+		return -EINVAL;
+	*flags = OPTS_GET(opts, flags, 0);
+	if (*flags & ~BPFPOKE_WRITE_FORCE)
+		return -EINVAL;
+	if (!s->km.loaded)
+		return -EINVAL;
+	if (!s->mem->writable) {
+		pr_warn("the session was opened read-only (no BPFPOKE_SESSION_WRITABLE)\n");
+		return -EROFS;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->s = s;
+	b->nr = nr;
+	b->info = calloc(nr, sizeof(*b->info));
+	b->btfs = calloc(nr, sizeof(*b->btfs));
+	b->ops = calloc(MEM_MAX_BATCH, sizeof(*b->ops));
+	if (elems)
+		b->elems = calloc(nr, sizeof(*b->elems));
+	if (!b->info || !b->btfs || !b->ops || (elems && !b->elems)) {
+		bpfpoke_write_free(b);
+		return -ENOMEM;
+	}
+	*out = b;
+	return 0;
+}
+
 int bpfpoke_write_prepare(struct bpfpoke_session *s,
 			  const struct bpfpoke_map_write *writes, size_t nr,
 			  const struct bpfpoke_write_opts *opts,
@@ -161,36 +216,15 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 	size_t i;
 	int err;
 
-	if (!s || !writes || !out || !nr || nr > BPFPOKE_WRITE_MAX)
+	if (!writes)
 		return bpfpoke_err(-EINVAL);
-	if (!OPTS_VALID(opts, bpfpoke_write_opts))
-		return bpfpoke_err(-EINVAL);
-	flags = OPTS_GET(opts, flags, 0);
-	if (flags & ~BPFPOKE_WRITE_FORCE)
-		return bpfpoke_err(-EINVAL);
-	if (!s->km.loaded)
-		return bpfpoke_err(-EINVAL);
-	if (!s->mem->writable) {
-		pr_warn("the session was opened read-only (no BPFPOKE_SESSION_WRITABLE)\n");
-		return bpfpoke_err(-EROFS);
-	}
 	/* Every descriptor is checked before any map is looked at. */
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr && i < BPFPOKE_WRITE_MAX; i++)
 		if (bpfpoke_map_write_validate(&writes[i]))
 			return bpfpoke_err(-EINVAL);
-
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return bpfpoke_err(-ENOMEM);
-	b->s = s;
-	b->nr = nr;
-	b->info = calloc(nr, sizeof(*b->info));
-	b->btfs = calloc(nr, sizeof(*b->btfs));
-	b->ops = calloc(MEM_MAX_BATCH, sizeof(*b->ops));
-	if (!b->info || !b->btfs || !b->ops) {
-		bpfpoke_write_free(b);
-		return bpfpoke_err(-ENOMEM);
-	}
+	err = batch_new(s, nr, false, opts, &flags, &b);
+	if (err)
+		return bpfpoke_err(err);
 	for (i = 0; i < nr; i++) {
 		err = prepare_one(b, i, &writes[i], flags);
 		if (err) {
@@ -199,6 +233,147 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
 		}
 	}
 	*out = b;
+	return 0;
+}
+
+static int prepare_elem(struct bpfpoke_write_batch *b, size_t i,
+			const struct bpfpoke_elem_write *w, __u32 flags)
+{
+	struct bpfpoke_write_info *wi = &b->info[i];
+	const struct bpfpoke_map_info *map = w->map;
+	struct bpfpoke_map_elem *e = &b->elems[i];
+	__u32 cpu, first, last, nr_cpus = 1;
+	unsigned char *data, *key;
+	size_t j;
+	int err;
+
+	if (!map || !w->key || !w->data || !w->len ||
+	    (w->field && (w->field->offset != w->off ||
+			  w->field->size != w->len)))
+		return -EINVAL;
+	if (w->off > map->value_size || w->len > map->value_size - w->off) {
+		pr_warn("map %u '%s': %u bytes at offset %u do not fit in its %u-byte value\n",
+			map->id, map->name, w->len, w->off, map->value_size);
+		return -ERANGE;
+	}
+	err = check_frozen(map, flags, "its elements");
+	if (err)
+		return err;
+	err = bpfpoke_map_lookup(b->s, map, w->key, e) ? -errno : 0;
+	if (err == -ENOENT)
+		pr_warn("map %u '%s' has no element with this key: elements are only changed in place (inserting needs the guest kernel's allocator and locks)\n",
+			map->id, map->name);
+	if (err)
+		return err;
+	if (e->percpu) {
+		err = bpfpoke_map_nr_cpus(b->s, &nr_cpus) ? -errno : 0;
+		if (err)
+			return err;
+		if (w->cpu != BPFPOKE_ALL_CPUS && w->cpu >= nr_cpus) {
+			pr_warn("map %u '%s': CPU %u: the guest has CPUs 0 to %u\n",
+				map->id, map->name, w->cpu, nr_cpus - 1);
+			return -ERANGE;
+		}
+	} else if (w->cpu) {
+		pr_warn("map %u '%s' is not a per-CPU map: its elements have no CPU\n",
+			map->id, map->name);
+		return -EINVAL;
+	}
+	/* Two writes of the same bytes: which one lands is not obvious. */
+	for (j = 0; j < i; j++) {
+		const struct bpfpoke_write_info *o = &b->info[j];
+
+		if (b->elems[j].kva == e->kva &&
+		    (o->cpu == w->cpu || o->cpu == BPFPOKE_ALL_CPUS ||
+		     w->cpu == BPFPOKE_ALL_CPUS) &&
+		    o->field.offset < w->off + w->len &&
+		    w->off < o->field.offset + o->field.size) {
+			pr_warn("two writes of the same bytes of one element of map '%s'\n",
+				map->name);
+			return -EINVAL;
+		}
+	}
+	data = malloc(w->len);
+	key = malloc(map->key_size);
+	if (!data || !key) {
+		free(data);
+		free(key);
+		return -ENOMEM;
+	}
+	memcpy(data, w->data, w->len);
+	memcpy(key, w->key, map->key_size);
+	wi->data = data;
+	wi->key = key;
+	wi->map = map;
+	wi->cpu = w->cpu;
+	if (w->field) {
+		wi->field = *w->field;
+	} else {
+		wi->field.sz = sizeof(wi->field);
+		wi->field.offset = w->off;
+		wi->field.size = w->len;
+	}
+	first = w->cpu == BPFPOKE_ALL_CPUS ? 0 : w->cpu;
+	last = w->cpu == BPFPOKE_ALL_CPUS ? nr_cpus - 1 : first;
+	for (cpu = first; cpu <= last; cpu++) {
+		__u64 kva;
+
+		err = bpfpoke_map_elem_kva(b->s, e, cpu, &kva);
+		if (err)
+			return err;
+		j = b->nr_ops;
+		err = add_ops(b, kva + w->off, data, w->len);
+		if (err)
+			return err;
+		if (cpu == first && b->nr_ops > j)
+			wi->gpa = b->ops[j].gpa;
+	}
+	return 0;
+}
+
+int bpfpoke_elem_write_prepare(struct bpfpoke_session *s,
+			       const struct bpfpoke_elem_write *w, size_t nr,
+			       const struct bpfpoke_write_opts *opts,
+			       struct bpfpoke_write_batch **out)
+{
+	struct bpfpoke_write_batch *b;
+	__u32 flags;
+	size_t i;
+	int err;
+
+	if (!w)
+		return bpfpoke_err(-EINVAL);
+	err = batch_new(s, nr, true, opts, &flags, &b);
+	if (err)
+		return bpfpoke_err(err);
+	for (i = 0; i < nr; i++) {
+		err = prepare_elem(b, i, &w[i], flags);
+		if (err) {
+			bpfpoke_write_free(b);
+			return bpfpoke_err(err);
+		}
+	}
+	*out = b;
+	return 0;
+}
+
+/* An element write's element is still where its key found it. */
+static int elem_still_there(struct bpfpoke_write_batch *b, size_t i)
+{
+	const struct bpfpoke_write_info *wi = &b->info[i];
+	const struct bpfpoke_map_elem *was = &b->elems[i];
+	struct bpfpoke_map_elem now;
+	int err;
+
+	err = bpfpoke_map_lookup(b->s, wi->map, wi->key, &now) ? -errno : 0;
+	if (err && err != -ENOENT)
+		return err;
+	if (err || now.kva != was->kva || now.value_kva != was->value_kva) {
+		pr_warn("map %u '%s': the element is gone since the batch was prepared (deleted, or moved to 0x%llx); nothing written\n",
+			wi->map->id, wi->map->name,
+			err ? 0ULL : (unsigned long long)now.kva);
+		return -ESTALE;
+	}
 	return 0;
 }
 
@@ -220,6 +395,11 @@ int bpfpoke_write_commit(struct bpfpoke_write_batch *b)
 		if (j < i)
 			continue;	/* checked already */
 		err = bpfpoke_map_still_there(b->s, b->info[i].map);
+		if (err)
+			return bpfpoke_err(err);
+	}
+	for (i = 0; b->elems && i < b->nr; i++) {
+		err = elem_still_there(b, i);
 		if (err)
 			return bpfpoke_err(err);
 	}

@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # read_bench.sh: cold `bpfpoke read` against a real guest, and further
-# resolves in one process (make bench; read_bench.c says what is measured).
+# resolves in one process (make bench; read_bench.c says what is measured);
+# then `bpfpoke map dump` of a hash map of BPFPOKE_BENCH_BIG (10,000)
+# elements from the host (a cold process each run, --mem-file) next to
+# `bpftool map dump` of it inside the guest, after checking both dumps
+# hold the same elements.
 #
 # Boots Debian's kernel under QEMU TCG with its RAM in a shared file, KASLR
 # on, as run_mapping_test.sh does (../guest/guest-lib.sh, mkguest.sh,
@@ -15,6 +19,7 @@
 #   BPFPOKE_BENCH_RUNS		cold runs (default 21)
 #   BPFPOKE_BENCH_ROUNDS	rounds over the fields for further resolves
 #				(default 200)
+#   BPFPOKE_BENCH_BIG		elements of the dumped hash map (default 10000)
 #   BPFPOKE_GUEST_TIMEOUT	seconds to wait for the guest (default 120)
 #   BPFPOKE_QEMU_LOCK_HELD=1	the caller holds /tmp/bpfpoke-qemu.lock
 set -u
@@ -24,6 +29,7 @@ top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 runs=${BPFPOKE_BENCH_RUNS:-21}
 rounds=${BPFPOKE_BENCH_ROUNDS:-200}
+big=${BPFPOKE_BENCH_BIG:-10000}
 
 # The first is the cold read's; all are resolved again and again.
 fields=(.data:cfg.inner.lo .bss:crash .bss:stall .bss:runs .data:tunable
@@ -50,8 +56,9 @@ kimg=$("$top/scripts/kroot.sh" "$kver")/boot/vmlinuz-$kver
 # Build what runs (quiet when up to date).
 make -s -C "$top/agent" BUILD="$build/agent" > /dev/null &&
 	make -s -C "$top/guest/demo" BUILD="$build/guest/demo" > /dev/null &&
+	make -s -C "$top/selftests/guest" BUILD="$build/selftests/guest" > /dev/null &&
 	make -s -C "$top/selftests" BUILD="$build" "$build/host-bench/read_bench" > /dev/null ||
-	fail "cannot build bpfpoke, the demo BPF object or read_bench"
+	fail "cannot build bpfpoke, the BPF objects or read_bench"
 
 . "$here/../guest/guest-lib.sh"
 work=$(mktemp -d /tmp/bpfpoke-bench.XXXXXX)
@@ -64,9 +71,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
+echo "$big" > "$work/bench-big"
 "$here/../guest/mkguest.sh" --run "$here/../guest/mapping-guest.sh" \
 	--module virtio_blk --module virtio_pci \
 	--file "$build/guest/demo/demo.bpf.o:/demo.bpf.o" \
+	--bin "$build/selftests/guest/maps_fill" \
+	--file "$build/selftests/guest/maps.bpf.o:/maps.bpf.o" \
+	--file "$work/bench-big:/bench-big" \
 	"$kver" "$work/guest.cpio.gz" || fail "mkguest.sh failed"
 
 # One QEMU at a time on this machine.
@@ -98,4 +109,28 @@ echo
 	"$ram" "$art/vmlinux.btf" "$art/kallsyms" "${fields[@]}"
 rc=$?
 kill -0 "$qpid" 2> /dev/null || fail "QEMU died during the benchmark"
+
+# map dump of the big hash map: the same elements as bpftool's, then time.
+[ -s "$art/big.json" ] && [ -s "$art/big.time" ] || fail "the guest dumped no big hash map"
+pk=("$build/agent/bpfpoke" --mem-file "$ram" --btf "$art/vmlinux.btf" --symbols "$art/kallsyms")
+"${pk[@]}" -j map dump name big > "$work/big.got" 2> "$work/big.err" ||
+	fail "bpfpoke map dump name big: $(cat "$work/big.err")"
+want=$(jq -cS 'sort_by(.key)' "$art/big.json")
+[ "$(jq -cS 'sort_by(.key)' "$work/big.got")" = "$want" ] ||
+	fail "bpfpoke's dump of the big hash map differs from bpftool's"
+n=$(echo "$want" | jq length)
+ms=()
+for ((i = 0; i < 11; i++)); do
+	t0=$(date +%s%N)
+	"${pk[@]}" -j map dump name big > /dev/null 2>&1 || fail "bpfpoke map dump name big failed"
+	ms+=($(( ($(date +%s%N) - t0) / 1000 )))
+done
+host_us=$(printf '%s\n' "${ms[@]}" | sort -n | sed -n 6p)
+guest_us=$(awk '{ printf "%.0f", ($2 - $1) * 1e6 / 5 }' "$art/big.time")
+echo
+echo "map dump of a hash map of $n elements (the same elements, checked)"
+printf '  %-52s %10s\n' "" "ms"
+printf '  %-52s %10.1f\n' "bpftool map dump in the guest (TCG; mean of 5)" "$(awk "BEGIN { print $guest_us / 1000 }")"
+printf '  %-52s %10.1f\n' "bpfpoke map dump from the host (cold; median of 11)" "$(awk "BEGIN { print $host_us / 1000 }")"
+printf '  %-52s %10.2f\n' "  bpfpoke / bpftool" "$(awk "BEGIN { print $host_us / $guest_us }")"
 exit $rc

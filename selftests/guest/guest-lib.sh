@@ -28,7 +28,7 @@ guest_boot() {
 	rm -f "$work/console.log" "$ram"
 	truncate -s 64M "$work/out.img"
 	qemu-system-x86_64 -machine q35,memory-backend=mem -accel tcg \
-		-cpu max -smp 1 -m 512 \
+		-cpu max -smp "${BPFPOKE_GUEST_SMP:-1}" -m 512 \
 		-object memory-backend-file,id=mem,size=512M,mem-path="$ram",share=on \
 		-kernel "$(guest_kernel "$kver")" -initrd "$initrd" \
 		-append "$append" \

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /guest-run of the mapping test guest (see run_mapping_test.sh): loads the
-# demo BPF object, sets some values, and hands the host what it compares
+# demo BPF object and the map test target (maps.bpf.o, filled by
+# maps_fill), sets some values, and hands the host what it compares
 # against on the virtio disk /dev/vda (a tar archive): bpftool's map list,
 # map dumps and BTF dumps, /proc/kallsyms and the vmlinux BTF.  Then prints
 # the ready marker on the console.  With a signal port (org.bpfpoke.0) and
@@ -10,6 +11,20 @@
 # as BPFPOKE-GUEST-WAITn, and writes bpftool's dumps again to the second
 # disk /dev/vdb (BPFPOKE-GUEST-DUMP2).  Then it waits to be killed.
 out=/out
+# bpftool's map list, one `map show` per map: a bpftool older than the
+# kernel (Debian 12's, 7.1, on 6.18+) reuses one struct bpf_map_info for
+# every map of `map list`, and since 6.18 the kernel reads that struct in
+# before filling it, so a map without BTF shows the previous map's btf_id.
+maps_json() {
+	local sep=
+	printf '['
+	for id in $(bpftool map list | sed -n 's/^\([0-9]*\): .*/\1/p'); do
+		printf '%s' "$sep"
+		bpftool map show id "$id" -j | tr -d '\n'
+		sep=,
+	done
+	printf ']'
+}
 fail() {
 	echo "BPFPOKE-GUEST-FAIL $*: $(cat $out/err 2>/dev/null)"
 	sleep 3600
@@ -34,7 +49,24 @@ bpftool map update name .data.tune key 0 0 0 0 value 0x99 0 0 0 2> $out/err ||
 bpftool map update name demo_hash key 1 0 0 0 value 2 0 0 0 0 0 0 0 2> $out/err ||
 	fail "bpftool map update demo_hash"
 
-bpftool map list -j > $out/maps.json || fail "bpftool map list"
+# The map test target: a map of every type bpfpoke looks up by key.
+bpftool prog load /maps.bpf.o /sys/fs/bpf/maps_touch pinmaps /sys/fs/bpf/maps \
+	> $out/load.log 2>&1 || fail "bpftool prog load maps.bpf.o: $(cat $out/load.log)"
+maps_fill /sys/fs/bpf/maps > $out/fill.log 2>&1 || fail "maps_fill: $(cat $out/fill.log)"
+# The bench (read_bench.sh): a big hash map, and bpftool's time to dump it
+# five times (/proc/uptime: 10 ms ticks).
+if [ -e /bench-big ]; then
+	maps_fill --big "$(cat /bench-big)" /sys/fs/bpf/maps > $out/big.log 2>&1 ||
+		fail "maps_fill --big: $(cat $out/big.log)"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	for i in 1 2 3 4 5; do
+		bpftool map dump pinned /sys/fs/bpf/maps/big -j > $out/big.json ||
+			fail "bpftool map dump big"
+	done
+	echo "$t0 $(cut -d' ' -f1 /proc/uptime)" > $out/big.time
+fi
+
+maps_json > $out/maps.json || fail "bpftool map list"
 for id in $(bpftool map list | sed -n 's/^\([0-9]*\): .*/\1/p'); do
 	bpftool map dump id "$id" -j > "$out/dump-$id.json" 2>/dev/null
 done
@@ -60,7 +92,7 @@ if [ -e /dev/virtio-ports/org.bpfpoke.0 ] && [ -x /bin/bpfpoke-guest ]; then
 	for id in $(bpftool map list | sed -n 's/^\([0-9]*\): .*/\1/p'); do
 		bpftool map dump id "$id" -j > "/out2/dump-$id.json" 2>/dev/null
 	done
-	bpftool map list -j > /out2/maps.json
+	maps_json > /out2/maps.json
 	tar -cf /dev/vdb -C /out2 . && sync
 	echo "BPFPOKE-GUEST-DUMP2"
 fi

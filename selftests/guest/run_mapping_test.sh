@@ -15,6 +15,13 @@
 #           zero KASLR offset under nokaslr
 #   list    `map list -j` equals `bpftool map list -j` (memlock aside)
 #   dump    `map dump` of each array map equals `bpftool map dump`
+#   elems   `map dump` of the map test target's maps (selftests/guest/
+#           maps.bpf.c, filled by maps_fill on 2 CPUs: array,
+#           percpu_array, hash with struct keys and collisions, lru_hash,
+#           percpu_hash, a 5-byte key, no-prealloc hash) equals bpftool's,
+#           element for element; `map lookup` by bytes, by number and per
+#           CPU equals bpftool's element; a missing key and a ringbuf
+#           are refused
 #   btf     `map btf` of demo.bss dumps like `bpftool btf dump id`
 #   read    `read` of .bss, .data (nested members, array elements) and
 #           .data.tune fields equals bpftool's formatted dump
@@ -44,11 +51,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
-tests_per_variant=10
+elem_maps="cfg_array pcpu_array flows lru pcpu_hash odd_keys noprealloc"
+tests_per_variant=$((12 + $(echo $elem_maps | wc -w)))
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
-write_tests=4
+write_tests=6
 # json_tests: every command and error path under -j, through jq.
-json_names="kernel list show dump dump-hash dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp write-zero-config write-zero-config-frozen"
+json_names="kernel list show dump dump-hash lookup-missing dump-ringbuf dump-noid btf read read-nofield read-nomap write write-badvalue write-unacked write-noport write-noqmp write-zero-config write-zero-config-frozen"
 write_tests=$((write_tests + $(echo $json_names | wc -w)))
 
 skip() {
@@ -67,8 +75,9 @@ kimg=$("$top/scripts/kroot.sh" "$kver")/boot/vmlinuz-$kver
 # Build what is compared (quiet when up to date).
 if ! make -s -C "$top/agent" BUILD="$build/agent" > /dev/null ||
    ! make -s -C "$top/guest/demo" BUILD="$build/guest/demo" > /dev/null ||
-   ! make -s -C "$top/guest" BUILD="$build/guest" "$build/guest/bpfpoke-guest" > /dev/null; then
-	echo "Bail out! cannot build bpfpoke or the demo BPF object"
+   ! make -s -C "$top/guest" BUILD="$build/guest" "$build/guest/bpfpoke-guest" > /dev/null ||
+   ! make -s -C "$here" BUILD="$build/selftests/guest" > /dev/null; then
+	echo "Bail out! cannot build bpfpoke, the demo BPF object or the map test target"
 	exit 1
 fi
 bpfpoke=$build/agent/bpfpoke
@@ -80,6 +89,8 @@ ram=/dev/shm/bpfpoke-guest-$$
 # commands describe the guest from its memory, the later ones from the
 # cache (the same kernel build).
 export BPFPOKE_CACHE_DIR=$work/cache
+# Two CPUs: per-CPU values that differ between them.
+export BPFPOKE_GUEST_SMP=${BPFPOKE_GUEST_SMP:-2}
 qpid=
 cleanup() {
 	if [ -n "$qpid" ]; then
@@ -92,7 +103,8 @@ trap cleanup EXIT
 
 "$here/mkguest.sh" --run "$here/mapping-guest.sh" \
 	--module virtio_blk --module virtio_pci --module virtio_console \
-	--bin "$build/guest/bpfpoke-guest" \
+	--bin "$build/guest/bpfpoke-guest" --bin "$build/selftests/guest/maps_fill" \
+	--file "$build/selftests/guest/maps.bpf.o:/maps.bpf.o" \
 	--file "$demo:/demo.bpf.o" "$kver" "$work/guest.cpio.gz" ||
 	{ echo "Bail out! mkguest.sh failed"; exit 1; }
 
@@ -128,6 +140,85 @@ norm_list() {
 # The value byte arrays of a map dump.
 dump_values() {
 	grep -o '"value":\[[^]]*\]'
+}
+
+# A map dump as compared: bpftool's BTF view left out, sorted by key.
+norm_dump() {
+	jq -cS 'map(del(.formatted)) | sort_by(.key)'
+}
+# map_id NAME: the id of map NAME in bpftool's map list.
+map_id() {
+	jq -r --arg n "$1" '.[] | select(.name == $n) | .id' "$art/maps.json" 2> /dev/null
+}
+# key_args DUMP I: the key of element I of a normalised dump, as bytes.
+key_args() {
+	echo "$1" | jq -r ".[$2].key | join(\" \")"
+}
+
+elem_tests() {
+	local name id type want got nel bytes entry
+	for name in $elem_maps; do
+		id=$(map_id "$name")
+		type=$(jq -r --arg n "$name" '.[] | select(.name == $n) | .type' "$art/maps.json" 2> /dev/null)
+		want=$(norm_dump < "$art/dump-$id.json" 2>&1)
+		got=$("${pk[@]}" -j --times map dump id "${id:-0}" 2> "$work/err" | norm_dump 2>&1)
+		nel=$(echo "$want" | jq length 2> /dev/null)
+		ok=0
+		[ -n "$id" ] && [ "${nel:-0}" -gt 0 ] && [ "$got" = "$want" ] || ok=1
+		result $ok "$v: map dump $name ($type, ${nel:-?} elements) equals bpftool's ($(sed -n 's/.*total \([0-9.]*\).*/\1 ms/p' "$work/err"))" \
+			"bpftool: $(echo "$want" | head -c 800)" \
+			"bpfpoke: $(echo "$got" | head -c 800)" "$(cat "$work/err")"
+	done
+
+	# lookup: by key bytes (hash, per-CPU hash and one CPU of it, 5-byte
+	# key), by number (array index), a missing key, a ringbuf.
+	ok=0 diag=
+	for name in flows lru pcpu_hash odd_keys noprealloc pcpu_array; do
+		id=$(map_id "$name")
+		want=$(norm_dump < "$art/dump-$id.json" 2>&1)
+		bytes=$(key_args "$want" 3)
+		entry=$(echo "$want" | jq -c '.[3]')
+		got=$("${pk[@]}" -j map lookup id "$id" key $bytes 2>&1 | jq -cS . 2>&1)
+		if [ -z "$bytes" ] || [ "$got" != "$entry" ]; then
+			ok=1 diag="$diag
+$name key $bytes: bpftool $entry bpfpoke $got"
+		fi
+	done
+	id=$(map_id pcpu_hash)
+	want=$(norm_dump < "$art/dump-$id.json" 2>&1)
+	entry=$(echo "$want" | jq -c '.[5] | .values = [.values[] | select(.cpu == 1)]')
+	got=$("${pk[@]}" -j map lookup id "$id" key hex $(key_args "$want" 5 | sed 's/0x//g') cpu 1 2>&1 | jq -cS . 2>&1)
+	[ "$got" = "$entry" ] || { ok=1; diag="$diag
+pcpu_hash cpu 1: bpftool $entry bpfpoke $got"; }
+	want=$(norm_dump < "$art/dump-$(map_id cfg_array).json" 2>&1)
+	entry=$(echo "$want" | jq -c '.[] | select(.key == ["0x05","0x00","0x00","0x00"])')
+	got=$("${pk[@]}" -j map lookup name cfg_array key 5 2>&1 | jq -cS . 2>&1)
+	[ -n "$entry" ] && [ "$got" = "$entry" ] || { ok=1; diag="$diag
+cfg_array key 5: bpftool $entry bpfpoke $got"; }
+	got=$("${pk[@]}" map lookup name flows key hex $(printf 'ff %.0s' $(seq 16)) 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] && echo "$got" | grep -q "no element" || { ok=1; diag="$diag
+missing key: exit $rc: $got"; }
+	got=$("${pk[@]}" map dump name events 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] && echo "$got" | grep -q "ringbuf maps are not supported" || { ok=1; diag="$diag
+ringbuf: exit $rc: $got"; }
+	result $ok "$v: map lookup by bytes, by number and per CPU equals bpftool's; a missing key and a ringbuf refused" "$diag"
+
+	# A guest that does not run at all (its QEMU stopped, as a wedged
+	# guest's may be): its maps are dumped all the same.
+	ok=0 diag=
+	kill -STOP "$qpid"
+	for name in flows pcpu_hash; do
+		want=$(norm_dump < "$art/dump-$(map_id "$name").json" 2>&1)
+		got=$("${pk[@]}" -j map dump name "$name" 2>&1 | norm_dump 2>&1)
+		[ -n "$want" ] && [ "$got" = "$want" ] || { ok=1; diag="$diag
+$name: bpftool $(echo "$want" | head -c 300) bpfpoke $(echo "$got" | head -c 300)"; }
+	done
+	[ "$(awk '{ print $3 }' "/proc/$qpid/stat")" = T ] || { ok=1; diag="$diag
+QEMU was not stopped"; }
+	kill -CONT "$qpid"
+	result $ok "$v: a stopped guest (QEMU under SIGSTOP) has its hash maps dumped as bpftool dumped them" "$diag"
 }
 
 # boot VARIANT: start the guest and wait for its marker, left in $marker
@@ -245,6 +336,8 @@ write_tests() {
 	[ "$rc" = 1 ] && echo "$out" | grep -q "frozen" && [ "$got" = "version = 1" ] || ok=1
 	result $ok "$v: write to frozen .rodata refused without --force" "exit $rc: $out" "after: $got"
 
+	update_tests "$v"
+
 	# .data with QEMU stopped through QMP, without a signal, then .bss
 	# with QEMU stopped by SIGSTOP and a signal.
 	out=$("${pk[@]}" write .data tunable=99 cfg.inner.lo=513 'arr[3]=4242' cfg.level=-7 \
@@ -275,6 +368,87 @@ $("${pk[@]}" write .bss crash=1 stall=0x2 --freeze sigstop:"$qpid" "${sig[@]}" 2
 	ok=0
 	[ "$got" = "$want" ] || ok=1
 	result $ok "$v: bpftool in the guest sees the written values" "want: $want" "got:  $got"
+
+	# ... and the updated elements.
+	got=$(fk=$(dump_by_name "$work/art2" flows) pk_=$(dump_by_name "$work/art2" pcpu_hash)
+	      cf=$(dump_by_name "$work/art2" cfg_array) lr=$(dump_by_name "$work/art2" lru)
+	      jq -r --argjson k "$upd_flow" '.[] | select(.key == $k) | "weight=\(.formatted.value.weight) tag=\(.formatted.value.tag)"' "$fk"
+	      jq -r --argjson k "$upd_pcpu" '.[] | select(.key == $k) | "cpu0=\(.formatted.values[0].value.packets) cpu1=\(.formatted.values[1].value.packets)"' "$pk_"
+	      jq -r '.[] | select(.key == ["0x07","0x00","0x00","0x00"]) | "prio=\(.formatted.value.prio) weight=\(.formatted.value.weight)"' "$cf"
+	      jq -r --argjson k "$upd_lru" '.[] | select(.key == $k) | "packets=\(.formatted.value.packets)"' "$lr" 2>&1)
+	want="weight=4242 tag=upd
+cpu0=$upd_pcpu0 cpu1=4822678189205111
+prio=-9 weight=50
+packets=77"
+	ok=0
+	[ "$got" = "$want" ] || ok=1
+	result $ok "$v: bpftool in the guest sees the updated elements (hash under QMP, per-CPU hash CPU 1, array, LRU)" \
+		"want: $want" "got:  $got"
+}
+
+# dump_by_name DIR NAME: bpftool's dump file of map NAME (any type).
+dump_by_name() {
+	echo "$1/dump-$(jq -r --arg n "$2" '.[] | select(.name == $n) | .id' "$1/maps.json").json"
+}
+
+# map update: in place, typed fields and bytes, per CPU, under QMP; a
+# key the map does not hold and a bad field refused with nothing written.
+update_tests() {
+	local v=$1 out rc ok=0 diag= want before after id
+	want=$(norm_dump < "$(dump_by_name "$art" flows)")
+	upd_flow=$(echo "$want" | jq -c '.[4].key')
+	id=$(map_id pcpu_hash)
+	want=$(norm_dump < "$art/dump-$id.json")
+	upd_pcpu=$(echo "$want" | jq -c '.[2].key')
+	upd_pcpu0=$(echo "$want" | jq -r '.[2].values[0].value[0:8] | reverse | map(ltrimstr("0x")) | join("")' | xargs -I{} printf '%d' 0x{})
+	want=$(norm_dump < "$(dump_by_name "$art" lru)")
+	upd_lru=$(echo "$want" | jq -c '.[9].key')
+
+	out=$("${pk[@]}" -j map update name flows key $(echo "$upd_flow" | jq -r 'join(" ")') \
+		value weight=4242 tag=upd --freeze qmp:"$work/qmp.sock" 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] && echo "$out" | jq -e '.written | length == 2 and .[0].field == "weight" and .[0].value == 4242' > /dev/null 2>&1 ||
+		{ ok=1; diag="$diag
+flows: exit $rc: $out"; }
+	# CPU 1's value of a per-CPU hash, as bytes (packets 0x11223344556677:
+	# below 2^53, which jq's numbers hold exactly).
+	out=$("${pk[@]}" map update name pcpu_hash key $(echo "$upd_pcpu" | jq -r 'join(" ")') cpu 1 \
+		value hex 77 66 55 44 33 22 11 00 00 00 00 00 00 00 00 00 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] || { ok=1; diag="$diag
+pcpu_hash: exit $rc: $out"; }
+	out=$("${pk[@]}" map update name cfg_array key 7 value prio=-9 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] || { ok=1; diag="$diag
+cfg_array: exit $rc: $out"; }
+	out=$("${pk[@]}" map update name lru key $(echo "$upd_lru" | jq -r 'join(" ")') value packets=77 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] || { ok=1; diag="$diag
+lru: exit $rc: $out"; }
+	# Refused, and nothing of the batch written.
+	before=$("${pk[@]}" -j map dump name flows 2>&1 | norm_dump)
+	out=$("${pk[@]}" map update name flows key hex $(printf 'ff %.0s' $(seq 16)) value weight=1 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] && echo "$out" | grep -q "no element with this key.*inserting" ||
+		{ ok=1; diag="$diag
+missing key: exit $rc: $out"; }
+	out=$("${pk[@]}" map update name flows key $(echo "$upd_flow" | jq -r 'join(" ")') value weight=1 nosuch=2 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] && echo "$out" | grep -q "nosuch" || { ok=1; diag="$diag
+bad field: exit $rc: $out"; }
+	out=$("${pk[@]}" map update name events key 0 value 0 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] && echo "$out" | grep -q "not supported" || { ok=1; diag="$diag
+ringbuf: exit $rc: $out"; }
+	after=$("${pk[@]}" -j map dump name flows 2>&1 | norm_dump)
+	[ -n "$before" ] && [ "$before" = "$after" ] || { ok=1; diag="$diag
+flows changed by a refused update"; }
+	# bpfpoke's own lookup sees the updates at once.
+	out=$("${pk[@]}" -j map lookup name pcpu_hash key $(echo "$upd_pcpu" | jq -r 'join(" ")') cpu 1 2>&1)
+	echo "$out" | jq -e '.values[0].value[0:8] == ["0x77","0x66","0x55","0x44","0x33","0x22","0x11","0x00"]' > /dev/null 2>&1 ||
+		{ ok=1; diag="$diag
+pcpu_hash lookup after: $out"; }
+	result $ok "$v: map update in place (hash fields under --freeze qmp, per-CPU hash CPU 1 bytes, array, LRU); a missing key, a bad field and a ringbuf refused, nothing written" "$diag"
 }
 
 # json_check NAME WANT_RC JQ_FILTER -- ARGS...: `bpfpoke -j ARGS` exits
@@ -299,7 +473,9 @@ json_tests() {
 	json_check list 0 'type == "array" and length >= 5' -- map list
 	json_check show 0 '.fields | map(.field) | index("cfg.inner.lo") != null' -- map show .data
 	json_check dump 0 '.[0].value | length > 0' -- map dump name demo.data
-	json_check dump-hash 1 '.error | test("neither an array map")' -- map dump id "${hash_id:-0}"
+	json_check dump-hash 0 '.[0].key == ["0x01","0x00","0x00","0x00"] and .[0].value[0] == "0x02"' -- map dump id "${hash_id:-0}"
+	json_check lookup-missing 1 '.error | test("no element")' -- map lookup id "${hash_id:-0}" key 7
+	json_check dump-ringbuf 1 '.error | test("not supported")' -- map dump name events
 	json_check dump-noid 1 '.error == "no map with id '"'"'999999'"'"'"' -- map dump id 999999
 	json_check btf 0 '.types > 0' -- map btf name demo.bss file "$work/json.btf"
 	json_check read 0 '(.[0].value | type) == "number" and (.[1].value | type) == "number" and (.[2].value | length) == 8' \
@@ -356,11 +532,11 @@ for v in $variants; do
 			"$(cat "$work/qemu.log" 2> /dev/null)" \
 			"$(tail -n 20 "$work/console.log" 2> /dev/null | tr -d '\r')"
 		stop
-		for t in kernel vmcoreinfo kallsyms list zero-config dump btf read show; do
+		for t in kernel vmcoreinfo kallsyms list zero-config dump btf read show $elem_maps lookup stopped; do
 			result 1 "$v: $t # guest did not come up"
 		done
 		if [ "$v" = "$write_variant" ]; then
-			for t in failed rodata write dump2 $json_names; do
+			for t in failed rodata update write dump2 dump2-update $json_names; do
 				result 1 "$v: $t # guest did not come up"
 			done
 		fi
@@ -452,6 +628,7 @@ for v in $variants; do
 	done
 	[ "$ndump" -ge 4 ] || ok=1
 	result $ok "$v: array values match bpftool ($ndump maps)" "$diag"
+	elem_tests
 
 	# btf: the program BTF read from guest memory.
 	btf_id=$(echo "$want" | grep -o '"name":"demo.bss"[^}]*"btf_id":[0-9]*' | grep -o '[0-9]*$')

@@ -73,10 +73,10 @@ check_json() {
 desc=(--btf "$btf" --symbols "$tmp/syms")
 check "help" 0 "OBJECT := \{ map \| kernel \}" -- "$bpfpoke" help
 check "help names read and write" 0 "write SUFFIX FIELD=VALUE" -- "$bpfpoke" help
-check "map help lists show" 0 "map show \{ SUFFIX \| id MAP_ID \}" -- "$bpfpoke" map help
+check "map help lists show and lookup" 0 "map lookup MAP key DATA" -- "$bpfpoke" map help
 check "read help" 0 "FIELD = VALUE" -- "$bpfpoke" read help
 check "write help: exit 7 documented" 0 "7 written, but the signal" -- "$bpfpoke" write help
-check "map show: no map" 2 "expected SUFFIX or 'id MAP_ID'" -- "$bpfpoke" "${desc[@]}" map show
+check "map show: no map" 2 "expected SUFFIX, 'id MAP_ID' or 'name MAP_NAME'" -- "$bpfpoke" "${desc[@]}" map show
 check "map show: bad suffix" 2 "invalid map name suffix 'bss': does not start with '.'" -- "$bpfpoke" map show bss
 check "read: no field" 2 "read: expected SUFFIX FIELD" -- "$bpfpoke" read .bss
 check "read: bad field, json" 2 '^\{"error":"invalid field .a..b.: contains' -- "$bpfpoke" -j read .bss a..b

@@ -29,7 +29,7 @@ ln -s "$(command -v sleep)" "$tmp/qemu-system-x86_64"
 vmm=$!
 touch "$tmp/guest-ram" "$tmp/vmlinux"
 
-tap_plan 27
+tap_plan 31
 
 bash -n "$script" 2>"$tmp/err"
 tap_result_text $? "the script parses" "$(cat "$tmp/err")"
@@ -81,14 +81,18 @@ check "objects" "bpfpoke " "help kernel map read version write"
 check "object by prefix" "bpfpoke ma" "map"
 has "global options" "bpfpoke --" --vm --mem-file --vmlinux --btf --symbols --json --times
 check "map commands after global options" \
-	"bpfpoke --vm 1 --vmlinux $tmp/vmlinux map " "btf dump help list show"
+	"bpfpoke --vm 1 --vmlinux $tmp/vmlinux map " "btf dump help list lookup show update"
 check "map command by prefix" "bpfpoke map sh" "show"
 check "abbreviated object, then command" "bpfpoke ma s" "show"
-check "abbreviated object and command" "bpfpoke ma sh " ".bss .data .rodata id"
+check "abbreviated object and command" "bpfpoke ma sh " ".bss .data .rodata id name"
 check "kernel commands" "bpfpoke -j kernel " "help kallsyms show vmcoreinfo"
-check "map show: id or a suffix" "bpfpoke map show " ".bss .data .rodata id"
-check "map dump: id or name" "bpfpoke map dump " "id name"
+check "map show: id, name or a suffix" "bpfpoke map show " ".bss .data .rodata id name"
+check "map dump: id, name or a suffix" "bpfpoke map dump " ".bss .data .rodata id name"
 check "map btf MAP: file" "bpfpoke map btf id 3 " "file"
+check "map btf SUFFIX: file" "bpfpoke map btf .bss " "file"
+check "map lookup MAP: key" "bpfpoke map lookup name flows " "key"
+check "map lookup SUFFIX: key" "bpfpoke map lookup .bss " "key"
+check "map update: write options" "bpfpoke map update name flows key 1 value weight=1 --f" "--force --freeze"
 check "read: suffix" "bpfpoke read ." ".bss .data .rodata"
 check "write: options after FIELD=VALUE" "bpfpoke write .bss crash=1 --f" "--force --freeze"
 check "write: --freeze modes" "bpfpoke write .bss crash=1 --freeze " "none qmp: sigstop sigstop:"

@@ -40,6 +40,7 @@ usr/local/bin/bpfpoke-guest 755
 usr/local/include/bpfpoke.h 644
 usr/local/include/bpfpoke/common.h 644
 usr/local/include/bpfpoke/descriptor.h 644
+usr/local/include/bpfpoke/elem.h 644
 usr/local/include/bpfpoke/field.h 644
 usr/local/include/bpfpoke/freeze.h 644
 usr/local/include/bpfpoke/maps.h 644

@@ -609,19 +609,30 @@ FIXTURE_TEARDOWN(field)
 	bpf_object__close(self->obj);
 }
 
-TEST_F(field, hash_map_refused)
+/* A hash map's value has fields too: its elements are written by key. */
+TEST_F(field, hash_map_resolved)
 {
 	struct bpfpoke_map_value mv;
 	struct bpfpoke_field f;
 
 	ASSERT_NE(NULL, find_map(self->obj, "hvals", &mv));
 	field_init(&f);
-	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_resolve(&mv, "in.z", &f));
+	EXPECT_EQ(0, bpfpoke_field_resolve(&mv, "in.z", &f));
+	EXPECT_STREQ("in.z", f.path);
+	EXPECT_EQ(1, bpfpoke_field_exists(&mv, "in.z"));
+}
+
+TEST_F(field, ringbuf_refused)
+{
+	struct bpfpoke_field f;
+
+	self->bss.map_type = BPF_MAP_TYPE_RINGBUF;
+	self->bss.map_name = NULL;
+	field_init(&f);
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_resolve(&self->bss, "crash", &f));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	warned(_metadata, NULL,
-	       "map 'hvals' is a hash map (type 1): only array maps and arenas' globals are written by value offset");
-	/* It has the field: the choice among maps is the caller's. */
-	EXPECT_EQ(1, bpfpoke_field_exists(&mv, "in.z"));
+	       "the map is a ringbuf map (type 27): only array, per-CPU array and hash map values and arenas' globals have fields");
 }
 
 TEST_F(field, key_size_refused)
@@ -639,16 +650,16 @@ TEST_F(field, key_size_refused)
 	warned(_metadata, NULL, want);
 }
 
-TEST_F(field, percpu_array_refused)
+TEST_F(field, percpu_array_resolved)
 {
 	struct bpfpoke_field f;
 
 	self->bss.map_type = BPF_MAP_TYPE_PERCPU_ARRAY;
-	self->bss.map_name = NULL;
 	field_init(&f);
+	EXPECT_EQ(0, bpfpoke_field_resolve(&self->bss, "crash", &f));
+	/* Its keys are 4 bytes, as an array map's. */
+	self->bss.key_size = 8;
 	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_field_resolve(&self->bss, "crash", &f));
-	warned(_metadata, NULL,
-	       "the map is a percpu_array map (type 6): only array maps and arenas' globals are written by value offset");
 }
 
 /*

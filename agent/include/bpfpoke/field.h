@@ -125,7 +125,8 @@ struct bpfpoke_field {
  * * -ENOENT: no such variable or member;
  * * -ERANGE: an index out of the array's bounds;
  * * -EOPNOTSUPP: a bitfield or a field not on a byte boundary; a map that
- *   is not an array map with 4-byte keys;
+ *   is neither an array or per-CPU array map with 4-byte keys, nor a hash,
+ *   LRU hash, per-CPU hash or LRU per-CPU hash map, nor an arena;
  * * -ENODATA: the map has no BTF or no BTF value type;
  * * -ELOOP: anonymous members nested deeper than the library follows;
  * * -E2BIG: a BTF too large to search in the library's bounds.

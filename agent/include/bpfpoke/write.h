@@ -83,6 +83,9 @@ struct bpfpoke_write_opts {
  * @data: the @field.size bytes that are written at @field.offset
  * @gpa: guest-physical address of the first byte (the bytes may go on in
  *	 another page: a field that crosses a page boundary is split)
+ * @key: element writes (bpfpoke_elem_write_prepare()): the element's key,
+ *	 @map->key_size bytes; NULL for a write of global data
+ * @cpu: element writes to a per-CPU map: the CPU, or BPFPOKE_ALL_CPUS
  *
  * Fields are only ever appended.
  */
@@ -91,6 +94,8 @@ struct bpfpoke_write_info {
 	struct bpfpoke_field field;
 	const void *data;
 	__u64 gpa;
+	const void *key;
+	__u32 cpu;
 };
 
 struct bpfpoke_write_batch;
@@ -145,8 +150,10 @@ int bpfpoke_write_prepare(struct bpfpoke_session *s,
  * First each map of the batch is read again from guest memory: a map
  * freed or replaced since bpfpoke_write_prepare() (another id, type,
  * value size or BTF at its address, or a zero refcnt) fails the batch
- * with -ESTALE and nothing is written.  With the VMM frozen around the
- * commit, the check and the write see the same guest.
+ * with -ESTALE and nothing is written; so does an element of
+ * bpfpoke_elem_write_prepare() that its key no longer finds where it was.
+ * With the VMM frozen around the commit, the check and the write see the
+ * same guest.
  *
  * Return: 0; -EINVAL for a NULL @b; -EALREADY when committed before;
  * -ESTALE when a map is gone;
@@ -171,6 +178,63 @@ void bpfpoke_write_free(struct bpfpoke_write_batch *b);
  *
  * Return: as bpfpoke_write_prepare(), then bpfpoke_write_commit().
  */
+/* Every CPU's value of a per-CPU map: bpfpoke_elem_write.cpu. */
+#define BPFPOKE_ALL_CPUS		(~0U)
+
+/**
+ * struct bpfpoke_elem_write - a write into the value of one existing
+ *			       element of a map, found by its key
+ * @map: the map (bpfpoke_maps()); bpfpoke_map_elem_supported() holds
+ * @key: the element's key, @map->key_size bytes
+ * @cpu: per-CPU maps: the CPU whose value is written, or BPFPOKE_ALL_CPUS;
+ *	 0 for other maps
+ * @off: byte offset in the value
+ * @len: bytes, 1 or more; @off + @len at most the value size
+ * @data: the @len bytes
+ * @field: optional: the field @off and @len are, resolved in the map's
+ *	   value BTF (bpfpoke_field_resolve()); bpfpoke_write_info() gives
+ *	   it back, else a field with only offset and size
+ */
+struct bpfpoke_elem_write {
+	const struct bpfpoke_map_info *map;
+	const void *key;
+	__u32 cpu;
+	__u32 off;
+	__u32 len;
+	const void *data;
+	const struct bpfpoke_field *field;
+};
+
+/**
+ * bpfpoke_elem_write_prepare() - a batch of writes into existing elements
+ * @s: a loaded session, opened with BPFPOKE_SESSION_WRITABLE
+ * @w: the writes
+ * @nr: how many, 1 to BPFPOKE_WRITE_MAX
+ * @opts: may be NULL; BPFPOKE_WRITE_FORCE writes frozen maps
+ * @out: the batch, for bpfpoke_write_commit() and bpfpoke_write_free()
+ *
+ * Each element is looked up (bpfpoke_map_lookup()) and its value's
+ * bytes translated before anything is written.  Elements are only
+ * changed in place: a key the map does not hold is refused, since
+ * inserting (and deleting) needs the guest kernel's allocator and locks.
+ * bpfpoke_write_commit() looks every element up again and writes
+ * nothing unless each is where it was (deleted, reused or moved since:
+ * -ESTALE), then writes the whole batch at once.  Between that check and
+ * the write a running guest can still delete the element; freeze it
+ * (bpfpoke_freeze()) around the commit to rule that out.
+ *
+ * Return: 0; -EINVAL for bad arguments, two writes of the same bytes, or
+ * @cpu not 0 for a map that is not per-CPU; -ERANGE for @off/@len out of
+ * the value or @cpu not below bpfpoke_map_nr_cpus(); -ENOENT for a key
+ * the map does not hold; -EPERM for a frozen map without
+ * BPFPOKE_WRITE_FORCE; -EROFS for a read-only session; -E2BIG for more
+ * than 4096 page writes in all; the errors of bpfpoke_map_lookup().
+ */
+int bpfpoke_elem_write_prepare(struct bpfpoke_session *s,
+			       const struct bpfpoke_elem_write *w, size_t nr,
+			       const struct bpfpoke_write_opts *opts,
+			       struct bpfpoke_write_batch **out);
+
 int bpfpoke_write(struct bpfpoke_session *s,
 		  const struct bpfpoke_map_write *writes, size_t nr,
 		  const struct bpfpoke_write_opts *opts);
