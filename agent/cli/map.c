@@ -329,7 +329,7 @@ static int do_help(int argc, char **argv)
 		"\n"
 		"       MAP := { id MAP_ID | name MAP_NAME | SUFFIX }\n"
 		"       DATA := { [hex] BYTES | NUMBER }\n"
-		"       VALUE := { [hex] BYTES | FIELD=VALUE... }\n"
+		"       VALUE := { [hex] BYTES | FIELD=VALUE... }; or value.FIELD=VALUE...\n"
 		"       WRITE OPTIONS := as write's: --freeze, --signal, --force, --ack-timeout\n"
 		"\n"
 		"list: every BPF map of the guest, as 'bpftool map list' shows them.\n"

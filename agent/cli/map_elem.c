@@ -420,17 +420,27 @@ static void update_free(struct update *u)
 	free(u);
 }
 
-/* value { [hex] BYTES | FIELD=VALUE... } into @u's writes. */
+/* value { [hex] BYTES | FIELD=VALUE... }, or value.FIELD=VALUE..., into @u. */
 static int parse_value(int argc, char **argv, struct bpfpoke_session *s,
 		       const struct bpfpoke_map_info *m, struct update *u)
 {
 	struct bpfpoke_map_value mv;
 	int n, err, i;
 
-	if (!argc || strcmp(argv[0], "value"))
-		return p_err(EXIT_USAGE, "expected 'value'");
-	argc--;
-	argv++;
+	/* value.FIELD=VALUE...: the fields, each with its own prefix. */
+	if (argc && !strncmp(argv[0], "value.", 6)) {
+		for (i = 0; i < argc; i++) {
+			if (strncmp(argv[i], "value.", 6))
+				return p_err(EXIT_USAGE, "expected value.FIELD=VALUE, got '%s'",
+					     argv[i]);
+			argv[i] += 6;
+		}
+	} else if (!argc || strcmp(argv[0], "value")) {
+		return p_err(EXIT_USAGE, "expected 'value' or value.FIELD=VALUE");
+	} else {
+		argc--;
+		argv++;
+	}
 	if (!argc)
 		return p_err(EXIT_USAGE, "expected the value's bytes or FIELD=VALUE after 'value'");
 	if (!strchr(argv[0], '=')) {

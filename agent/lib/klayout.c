@@ -285,8 +285,13 @@ static void resolve_htab(struct klayout *l, const struct btf *btf)
 	    !l->htab_elem_size.have || !l->htab_hashrnd.have ||
 	    !l->nulls_first.have || !l->nulls_next.have ||
 	    !l->elem_node.have || !l->elem_hash.have || !l->elem_key.have ||
-	    l->htab_size > 65536 || l->bucket_head.off + 8 > l->bucket_size ||
+	    l->htab_size > 65536 ||
+	    l->htab_buckets.off + l->htab_buckets.size > l->htab_size ||
+	    l->htab_n_buckets.off + l->htab_n_buckets.size > l->htab_size ||
+	    l->htab_elem_size.off + l->htab_elem_size.size > l->htab_size ||
+	    l->htab_hashrnd.off + l->htab_hashrnd.size > l->htab_size ||
 	    l->nulls_first.off + 8 > l->bucket_head.size ||
+	    l->bucket_head.off + l->nulls_first.off + 8 > l->bucket_size ||
 	    l->elem_key.off & 7 || l->elem_key.off > 4096 ||
 	    l->elem_key.off != elem_size ||
 	    l->elem_node.off + l->nulls_next.off + 8 > l->elem_key.off ||

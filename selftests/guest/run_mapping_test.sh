@@ -391,7 +391,8 @@ dump_by_name() {
 	echo "$1/dump-$(jq -r --arg n "$2" '.[] | select(.name == $n) | .id' "$1/maps.json").json"
 }
 
-# map update: in place, typed fields and bytes, per CPU, under QMP; a
+# map update: in place, typed fields (FIELD=V and value.FIELD=V) and
+# bytes, per CPU, under QMP; a
 # key the map does not hold and a bad field refused with nothing written.
 update_tests() {
 	local v=$1 out rc ok=0 diag= want before after id
@@ -417,7 +418,7 @@ flows: exit $rc: $out"; }
 	rc=$?
 	[ "$rc" = 0 ] || { ok=1; diag="$diag
 pcpu_hash: exit $rc: $out"; }
-	out=$("${pk[@]}" map update name cfg_array key 7 value prio=-9 2>&1)
+	out=$("${pk[@]}" map update name cfg_array key 7 value.prio=-9 2>&1)
 	rc=$?
 	[ "$rc" = 0 ] || { ok=1; diag="$diag
 cfg_array: exit $rc: $out"; }

@@ -5,7 +5,9 @@
  * so that nothing hard-coded can pass), a symbols file, and guest RAM in a
  * memfd holding a kernel image with its own page tables (4 or 5 levels;
  * 4 KiB, 2 MiB and 1 GiB pages), a map_idr xarray of two levels, maps in
- * the direct map and in vmalloc space, and a program BTF.
+ * the direct map and in vmalloc space, and a program BTF; per-CPU areas,
+ * and on request (synth_add_elem_maps()) a hash map, a per-CPU array and
+ * a per-CPU hash whose elements the guest's own hash function placed.
  *
  * Shared by test_kmodel.c and the fuzzer (selftests/fuzz/): static
  * functions only.  Tests break the image between synth_build() and
@@ -77,6 +79,11 @@
 #define SY_TYPE_ARRAY		2
 #define SY_TYPE_FUTURE		99	/* unknown to libbpf: named from BTF */
 #define SY_TYPE_ARENA		33
+/* The map types of the element functions (map_elem.c): the real values. */
+#define SY_TYPE_PERCPU_HASH	5
+#define SY_TYPE_PERCPU_ARRAY	6
+#define SY_TYPE_LRU_HASH	9
+#define SY_TYPE_LRU_PERCPU_HASH	10
 /* Arena globals (synth_add_arena()): struct layouts of our own. */
 #define SY_PROG_AUX		32	/* in struct bpf_prog (size 64) */
 #define SY_PROG_SIZE		64
@@ -92,9 +99,66 @@
 #define SY_ARENA_PAGES		4	/* max_entries */
 #define SY_ARENA_USER		0x7f1200000000ULL	/* low 32 bits 0 */
 
+/*
+ * Hash maps: struct bpf_htab embeds struct bpf_map at 0, then its fields
+ * in an order and at offsets of our own; struct bucket has its
+ * hlist_nulls_head after a lock; struct htab_elem has hash_node in an
+ * anonymous union after a padding member, the key 8-aligned after the
+ * hash (sizeof(struct htab_elem) == offsetof(key), as in the kernel).
+ */
+#define SY_HTAB_COUNT		SY_MAP_SIZE
+#define SY_HTAB_HASHRND		(SY_MAP_SIZE + 4)
+#define SY_HTAB_ELEM_SIZE	(SY_MAP_SIZE + 12)
+#define SY_HTAB_N_BUCKETS	(SY_MAP_SIZE + 20)
+#define SY_HTAB_BUCKETS		(SY_MAP_SIZE + 32)
+#define SY_HTAB_SIZE		(SY_MAP_SIZE + 48)
+#define SY_BUCKET_HEAD		8	/* in struct bucket */
+#define SY_BUCKET_SIZE		24
+#define SY_NULLS_NEXT		0	/* in struct hlist_nulls_node (size 16) */
+#define SY_NULLS_PPREV		8
+#define SY_ELEM_NODE		8	/* in struct htab_elem, in a union */
+#define SY_ELEM_HASH		28
+#define SY_ELEM_KEY		32
+#define SY_ELEM_HDR		SY_ELEM_KEY	/* sizeof(struct htab_elem) */
+/* The map ids of synth_add_elem_maps(). */
+#define SY_ID_HTAB		5
+#define SY_ID_PCPU_ARRAY	6
+#define SY_ID_PCPU_HASH		7
+#define SY_HT_MAX		16	/* elements a synthetic hash map gets */
+
+/*
+ * Per-CPU data: SY_NR_CPUS possible CPUs (nr_cpu_ids), each with a unit
+ * of SY_PCPU_UNIT bytes in the direct map, in an order that is not the
+ * CPUs' (sy_pcpu_unit()).  A __percpu pointer is SY_PCPU_BASE plus its
+ * offset in a unit, and __per_cpu_offset[cpu] is the unit's address
+ * minus SY_PCPU_BASE, so that the two add up to where CPU cpu's copy is.
+ */
+#define SY_NR_CPUS		4
+#define SY_PCPU_UNIT		0x1000ULL
+#define SY_PCPU_BASE		0x40000ULL
+#define SY_OFF_NR_CPU_IDS	(SY_OFF_VARS + 40)	/* from _text */
+#define SY_OFF_PER_CPU_OFFSET	(SY_OFF_VARS + 64)
+
 #define SY_PTE_FLAGS		0x63ULL	/* present, rw, accessed, dirty */
 #define SY_PTE_PS		0x80ULL
 #define SY_ADDR_MASK		0x000ffffffffff000ULL
+
+/* A hash map of synth_add_elem_maps(), as built. */
+struct sy_htab {
+	__u32 id;
+	__u64 kva;			/* struct bpf_htab */
+	__u64 buckets;			/* its bucket array */
+	__u32 n_buckets, key_size, value_size, elem_size, hashrnd;
+	bool percpu;
+	/* The direct-map bytes of the header and the elements (and buckets). */
+	__u64 lo_kva, hi_kva;
+	unsigned int nr;
+	/* Each element, in the order inserted (each at its bucket's head). */
+	__u64 elem[SY_HT_MAX];
+	__u32 hash[SY_HT_MAX];
+	unsigned char key[SY_HT_MAX][8];
+	__u64 pptr[SY_HT_MAX];		/* per-CPU maps: the value's */
+};
 
 struct synth {
 	unsigned char *ram;
@@ -117,6 +181,11 @@ struct synth {
 	__u64 arena_kva, prog_gpa, aux_gpa, vm_gpa, globals_kva;
 	/* synth_add_kallsyms(): 1 absolute-percpu, 2 base-relative, 3 place-relative. */
 	int ks_enc;
+	/* Per-CPU units (gpa of the first) and the next free offset in them. */
+	__u64 pcpu_gpa, pcpu_next;
+	/* synth_add_elem_maps(): maps 5 and 7, and per-CPU array 6. */
+	struct sy_htab ht, pht;
+	__u64 parr_kva, parr_pptr[3];
 	/* Files. */
 	int mem_fd;
 	char mem_path[64], btf_path[128], sym_path[128];
@@ -218,11 +287,13 @@ static inline __u64 sy_vmalloc(struct synth *sy, int pages)
 	return kva;
 }
 
-/* Bytes at a kva the synthetic tables map (direct map or vmalloc). */
+/* Bytes at a kva the synthetic tables map (image, direct map or vmalloc). */
 static inline __u64 sy_kva_to_gpa(struct synth *sy, __u64 kva)
 {
 	__u64 t;
 
+	if (kva >= SY_TEXT_KVA && kva < SY_TEXT_KVA + SY_OFF_END)
+		return kva - SY_TEXT_KVA + SY_TEXT_GPA;
 	if (kva >= sy->page_offset_base && kva < sy->page_offset_base + SY_RAM_SIZE)
 		return kva - sy->page_offset_base;
 	t = sy_table_of(sy, kva, 1);
@@ -255,7 +326,7 @@ static inline struct btf *sy_kernel_btf(void)
 {
 	struct btf *b = btf__new_empty();
 	int u8, u32, u64, boolt, chr, vp, xa, node, map, anon, un, arr, t;
-	int slots, name, value, ptrs, ins;
+	int slots, name, value, ptrs, ins, nnode, nhead, bucket, bucketp;
 
 	if (!b)
 		return NULL;
@@ -297,6 +368,11 @@ static inline struct btf *sy_kernel_btf(void)
 	btf__add_enum_value(b, "BPF_MAP_TYPE_UNSPEC", 0);
 	btf__add_enum_value(b, "BPF_MAP_TYPE_HASH", SY_TYPE_HASH);
 	btf__add_enum_value(b, "BPF_MAP_TYPE_ARRAY", SY_TYPE_ARRAY);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_PERCPU_HASH", SY_TYPE_PERCPU_HASH);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_PERCPU_ARRAY", SY_TYPE_PERCPU_ARRAY);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_LRU_HASH", SY_TYPE_LRU_HASH);
+	btf__add_enum_value(b, "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+			    SY_TYPE_LRU_PERCPU_HASH);
 	btf__add_enum_value(b, "BPF_MAP_TYPE_FUTURE_THING", SY_TYPE_FUTURE);
 	btf__add_enum_value(b, "BPF_MAP_TYPE_ARENA", SY_TYPE_ARENA);
 
@@ -322,6 +398,7 @@ static inline struct btf *sy_kernel_btf(void)
 	un = btf__add_union(b, NULL, 0);
 	btf__add_field(b, "value", value, 0, 0);
 	btf__add_field(b, "ptrs", ptrs, 0, 0);
+	btf__add_field(b, "pptrs", ptrs, 0, 0);
 	arr = btf__add_struct(b, "bpf_array", SY_ARRAY_SIZE);
 	btf__add_field(b, "map", map, 0, 0);
 	btf__add_field(b, "elem_size", u32, SY_ARRAY_ELEM_SIZE * 8, 0);
@@ -329,6 +406,35 @@ static inline struct btf *sy_kernel_btf(void)
 	btf__add_field(b, "aux", vp, (SY_ARRAY_ELEM_SIZE + 8) * 8, 0);
 	btf__add_field(b, NULL, un, SY_ARRAY_VALUE * 8, 0);
 	(void)arr;
+
+	/* Hash maps (kernel/bpf/hashtab.c), at offsets of our own. */
+	nnode = btf__add_struct(b, "hlist_nulls_node", 16);
+	btf__add_field(b, "next", vp, SY_NULLS_NEXT * 8, 0);
+	btf__add_field(b, "pprev", vp, SY_NULLS_PPREV * 8, 0);
+	nhead = btf__add_struct(b, "hlist_nulls_head", 8);
+	btf__add_field(b, "first", vp, 0, 0);
+	bucket = btf__add_struct(b, "bucket", SY_BUCKET_SIZE);
+	btf__add_field(b, "lock", u64, 0, 0);
+	btf__add_field(b, "head", nhead, SY_BUCKET_HEAD * 8, 0);
+	btf__add_field(b, "raw_lock", u32, (SY_BUCKET_HEAD + 8) * 8, 0);
+	bucketp = btf__add_ptr(b, bucket);
+	un = btf__add_union(b, NULL, 16);
+	btf__add_field(b, "hash_node", nnode, 0, 0);
+	btf__add_field(b, "batch_flink", vp, 0, 0);
+	t = btf__add_struct(b, "htab_elem", SY_ELEM_HDR);
+	btf__add_field(b, "padding", vp, 0, 0);
+	btf__add_field(b, NULL, un, SY_ELEM_NODE * 8, 0);
+	btf__add_field(b, "lru_ref", u32, (SY_ELEM_HASH - 4) * 8, 0);
+	btf__add_field(b, "hash", u32, SY_ELEM_HASH * 8, 0);
+	btf__add_field(b, "key", value, SY_ELEM_KEY * 8, 0);
+	t = btf__add_struct(b, "bpf_htab", SY_HTAB_SIZE);
+	btf__add_field(b, "map", map, 0, 0);
+	btf__add_field(b, "count", u32, SY_HTAB_COUNT * 8, 0);
+	btf__add_field(b, "hashrnd", u32, SY_HTAB_HASHRND * 8, 0);
+	btf__add_field(b, "elem_size", u32, SY_HTAB_ELEM_SIZE * 8, 0);
+	btf__add_field(b, "n_buckets", u32, SY_HTAB_N_BUCKETS * 8, 0);
+	btf__add_field(b, "elems", vp, (SY_HTAB_BUCKETS - 8) * 8, 0);
+	btf__add_field(b, "buckets", bucketp, SY_HTAB_BUCKETS * 8, 0);
 
 	t = btf__add_struct(b, "btf", SY_BTF_SIZE);
 	btf__add_field(b, "data", vp, SY_BTF_DATA * 8, 0);
@@ -408,6 +514,31 @@ static inline void sy_map_fields(struct synth *sy, __u64 kva, __u32 id,
 	sy_kput32(sy, kva + SY_MAP_BTF_VALUE, btf ? 4 : 0);
 	sy_kput(sy, kva + SY_MAP_FROZEN, &frozen, 1);
 	sy_kput64(sy, kva + SY_MAP_REFCNT, 1);
+}
+
+/* The unit of CPU @cpu: not in the CPUs' order. */
+static inline unsigned int sy_pcpu_unit(unsigned int cpu)
+{
+	return "\2\0\3\1"[cpu % SY_NR_CPUS];
+}
+
+/* A per-CPU allocation of @n bytes: the __percpu pointer. */
+static inline __u64 sy_pcpu_alloc(struct synth *sy, size_t n)
+{
+	__u64 p = sy->pcpu_next;
+
+	sy->pcpu_next = (p + n + 7) & ~7ULL;
+	if (sy->pcpu_next > SY_PCPU_UNIT)
+		return 0;
+	return SY_PCPU_BASE + p;
+}
+
+/* Write CPU @cpu's copy of the per-CPU data at @pptr. */
+static inline void sy_pcpu_put(struct synth *sy, __u64 pptr, unsigned int cpu,
+			       const void *p, size_t n)
+{
+	sy_put(sy, sy->pcpu_gpa + sy_pcpu_unit(cpu) * SY_PCPU_UNIT +
+	       (pptr - SY_PCPU_BASE), p, n);
 }
 
 /* The node entry for a node at @gpa (direct map), as xarray tags it. */
@@ -536,6 +667,13 @@ static inline int synth_build(struct synth *sy, int levels)
 		 sy_node_entry(sy, sy->root_node));
 	/* The vmalloc PMD table, for tests that loop it. */
 	sy->pmd_vmalloc = sy_table_of(sy, sy->vmalloc_base, 2);
+	/* Per-CPU areas: nr_cpu_ids and __per_cpu_offset[]. */
+	sy->pcpu_gpa = sy_heap(sy, SY_NR_CPUS * SY_PCPU_UNIT);
+	sy_put32(sy, SY_TEXT_GPA + SY_OFF_NR_CPU_IDS, SY_NR_CPUS);
+	for (i = 0; i < SY_NR_CPUS; i++)
+		sy_put64(sy, SY_TEXT_GPA + SY_OFF_PER_CPU_OFFSET + 8 * i,
+			 sy_dm(sy, sy->pcpu_gpa + sy_pcpu_unit(i) * SY_PCPU_UNIT) -
+			 SY_PCPU_BASE);
 	return 0;
 }
 
@@ -597,6 +735,255 @@ static inline int synth_add_arena(struct synth *sy)
 	return 0;
 }
 
+static inline __u32 sy_rol32(__u32 w, unsigned int s)
+{
+	return w << s | w >> (32 - s);
+}
+
+/* include/linux/jhash.h's jhash(), as map_elem.c has it. */
+static inline __u32 sy_jhash(const void *key, __u32 length, __u32 initval)
+{
+	const unsigned char *k = key;
+	__u32 a, b, c;
+
+	a = b = c = 0xdeadbeef + length + initval;
+	while (length > 12) {
+		a += k[0] | k[1] << 8 | k[2] << 16 | (__u32)k[3] << 24;
+		b += k[4] | k[5] << 8 | k[6] << 16 | (__u32)k[7] << 24;
+		c += k[8] | k[9] << 8 | k[10] << 16 | (__u32)k[11] << 24;
+		a -= c; a ^= sy_rol32(c, 4);  c += b;
+		b -= a; b ^= sy_rol32(a, 6);  a += c;
+		c -= b; c ^= sy_rol32(b, 8);  b += a;
+		a -= c; a ^= sy_rol32(c, 16); c += b;
+		b -= a; b ^= sy_rol32(a, 19); a += c;
+		c -= b; c ^= sy_rol32(b, 4);  b += a;
+		length -= 12;
+		k += 12;
+	}
+	switch (length) {
+	case 12: c += (__u32)k[11] << 24;	/* fall through */
+	case 11: c += (__u32)k[10] << 16;	/* fall through */
+	case 10: c += (__u32)k[9] << 8;		/* fall through */
+	case 9:  c += k[8];			/* fall through */
+	case 8:  b += (__u32)k[7] << 24;	/* fall through */
+	case 7:  b += (__u32)k[6] << 16;	/* fall through */
+	case 6:  b += (__u32)k[5] << 8;		/* fall through */
+	case 5:  b += k[4];			/* fall through */
+	case 4:  a += (__u32)k[3] << 24;	/* fall through */
+	case 3:  a += (__u32)k[2] << 16;	/* fall through */
+	case 2:  a += (__u32)k[1] << 8;		/* fall through */
+	case 1:  a += k[0];
+		c ^= b; c -= sy_rol32(b, 14);
+		a ^= c; a -= sy_rol32(c, 11);
+		b ^= a; b -= sy_rol32(a, 25);
+		c ^= b; c -= sy_rol32(b, 16);
+		a ^= c; a -= sy_rol32(c, 4);
+		b ^= a; b -= sy_rol32(a, 14);
+		c ^= b; c -= sy_rol32(b, 24);
+		break;
+	default:
+		break;
+	}
+	return c;
+}
+
+/*
+ * The value bytes synth_add_elem_maps() gives element @i of map @id (for
+ * per-CPU maps, CPU @cpu's copy; else @cpu is 0): @n bytes into @v.
+ */
+static inline void sy_elem_value(__u32 id, unsigned int i, unsigned int cpu,
+				 unsigned char *v, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		v[j] = (((((id * 131 + i) * 131 + cpu) * 131 + j) *
+			 2654435761U) >> 24) & 0xff;
+}
+
+/* The key synth_add_elem_maps() tries @n-th for a map with @key_size. */
+static inline void sy_elem_key(__u32 key_size, unsigned int n,
+			       unsigned char *k)
+{
+	__u32 v = 1000 + 3 * n;
+	unsigned char six[6] = { 'k', n & 0xff, n >> 8, 0x5a, (n * 7) & 0xff,
+				 0xc3 };
+
+	if (key_size == 4)
+		memcpy(k, &v, 4);
+	else
+		memcpy(k, six, 6);
+}
+
+/*
+ * A hash map @id in map_idr, built as kernel/bpf/hashtab.c builds one:
+ * struct bpf_htab with n_buckets, elem_size and hashrnd; n_buckets
+ * buckets, each head the nulls marker b << 1 | 1 when empty; elements
+ * added at the head of bucket jhash(key, key_size, hashrnd) &
+ * (n_buckets - 1), each with its hash, key and value (per-CPU maps: the
+ * __percpu pointer after the key).  Keys are tried in sy_elem_key()'s
+ * order and taken while their bucket is short of @quota[bucket], so that
+ * some buckets hold several elements and some none.  The buckets are in
+ * vmalloc space across two pages when @vmalloc_buckets, else in the
+ * direct map between the header and the elements.  Returns 0 or -1.
+ */
+static inline int sy_htab_build(struct synth *sy, struct sy_htab *h, __u32 id,
+				__u32 type, const char *name, __u32 key_size,
+				__u32 value_size, __u32 max_entries,
+				__u32 n_buckets, __u32 hashrnd,
+				const unsigned char *quota,
+				bool vmalloc_buckets)
+{
+	unsigned char q[64], key[8], val[16];
+	__u32 b, want = 0, vsize;
+	unsigned int n, cpu;
+
+	if (n_buckets > sizeof(q) || key_size > 8 || value_size > 16)
+		return -1;
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	h->percpu = type == SY_TYPE_PERCPU_HASH ||
+		    type == SY_TYPE_LRU_PERCPU_HASH;
+	h->n_buckets = n_buckets;
+	h->key_size = key_size;
+	h->value_size = value_size;
+	h->hashrnd = hashrnd;
+	vsize = (value_size + 7) & ~7U;
+	h->elem_size = SY_ELEM_HDR + ((key_size + 7) & ~7U) +
+		       (h->percpu ? 8 : vsize);
+	memcpy(q, quota, n_buckets);
+	for (b = 0; b < n_buckets; b++)
+		want += q[b];
+	if (want > SY_HT_MAX)
+		return -1;
+
+	h->kva = sy_dm(sy, sy_heap(sy, SY_HTAB_SIZE));
+	h->lo_kva = h->kva;
+	sy_map_fields(sy, h->kva, id, type, name, key_size, value_size,
+		      max_entries, 0, false, 0);
+	sy_kput32(sy, h->kva + SY_HTAB_HASHRND, hashrnd);
+	sy_kput32(sy, h->kva + SY_HTAB_ELEM_SIZE, h->elem_size);
+	sy_kput32(sy, h->kva + SY_HTAB_N_BUCKETS, n_buckets);
+	/* Nothing to read at elems: not a pointer the walk should take. */
+	sy_kput64(sy, h->kva + SY_HTAB_BUCKETS - 8, 0xdead000000000100ULL);
+	if (vmalloc_buckets) {
+		/* The array ends in a page that is not physically next. */
+		if (n_buckets * SY_BUCKET_SIZE <= 88)
+			return -1;
+		h->buckets = sy_vmalloc(sy, 2) + 4096 - 88;
+	} else {
+		h->buckets = sy_dm(sy, sy_heap(sy, n_buckets * SY_BUCKET_SIZE));
+	}
+	sy_kput64(sy, h->kva + SY_HTAB_BUCKETS, h->buckets);
+	for (b = 0; b < n_buckets; b++) {
+		__u64 bk = h->buckets + (__u64)b * SY_BUCKET_SIZE;
+
+		/* Locks that look like neither pointers nor markers. */
+		sy_kput64(sy, bk, 0x5a5a5a5a00000000ULL | b);
+		sy_kput64(sy, bk + SY_BUCKET_HEAD, (__u64)b << 1 | 1);
+		sy_kput32(sy, bk + SY_BUCKET_HEAD + 8, 0xa5a5a5a5);
+	}
+
+	for (n = 0; h->nr < want && n < 100000; n++) {
+		__u64 e, head, first;
+		__u32 hash;
+
+		sy_elem_key(key_size, n, key);
+		hash = sy_jhash(key, key_size, hashrnd);
+		b = hash & (n_buckets - 1);
+		if (!q[b])
+			continue;
+		q[b]--;
+		e = sy_dm(sy, sy_heap(sy, h->elem_size));
+		head = h->buckets + (__u64)b * SY_BUCKET_SIZE + SY_BUCKET_HEAD;
+		memcpy(&first, sy->ram + sy_kva_to_gpa(sy, head), 8);
+		sy_kput64(sy, e, 0x1111111111111111ULL);	/* padding */
+		sy_kput32(sy, e + SY_ELEM_HASH - 4, 0x22222222);
+		sy_kput32(sy, e + SY_ELEM_HASH, hash);
+		sy_kput(sy, e + SY_ELEM_KEY, key, key_size);
+		if (h->percpu) {
+			__u64 pptr = sy_pcpu_alloc(sy, vsize);
+
+			if (!pptr)
+				return -1;
+			for (cpu = 0; cpu < SY_NR_CPUS; cpu++) {
+				sy_elem_value(id, h->nr, cpu, val, value_size);
+				sy_pcpu_put(sy, pptr, cpu, val, value_size);
+			}
+			sy_kput64(sy, e + SY_ELEM_KEY + ((key_size + 7) & ~7U),
+				  pptr);
+			h->pptr[h->nr] = pptr;
+		} else {
+			sy_elem_value(id, h->nr, 0, val, value_size);
+			sy_kput(sy, e + SY_ELEM_KEY + ((key_size + 7) & ~7U),
+				val, value_size);
+		}
+		/* hlist_nulls_add_head_rcu(). */
+		sy_kput64(sy, e + SY_ELEM_NODE + SY_NULLS_NEXT, first);
+		sy_kput64(sy, e + SY_ELEM_NODE + SY_NULLS_PPREV, head);
+		if (!(first & 1))
+			sy_kput64(sy, first + SY_NULLS_PPREV,
+				  e + SY_ELEM_NODE + SY_NULLS_NEXT);
+		sy_kput64(sy, head, e + SY_ELEM_NODE);
+		h->elem[h->nr] = e;
+		h->hash[h->nr] = hash;
+		memcpy(h->key[h->nr], key, key_size);
+		h->nr++;
+		h->hi_kva = e + h->elem_size;
+	}
+	if (h->nr < want)
+		return -1;
+	sy_kput32(sy, h->kva + SY_HTAB_COUNT, h->nr);
+	/* map_idr: id @id in leaf 0. */
+	sy_put64(sy, sy->leaf0 + SY_NODE_SLOTS + id * 8, h->kva);
+	return 0;
+}
+
+/*
+ * The maps of the element functions, in map_idr leaf 0:
+ *   5 "elem_hash"   hash, key 6 B, value 12 B, 8 buckets (in vmalloc,
+ *		     across two pages) holding 2, 0, 1, 4, 0, 0, 2, 1
+ *		     elements
+ *   6 "pcpu_array"  per-CPU array, value 12 B x 3
+ *   7 "pcpu_hash"   per-CPU hash, key 4 B, value 8 B, 4 buckets (direct
+ *		     map) holding 2, 1, 0, 1 elements
+ * Values are sy_elem_value()'s.  Call after synth_build().  Returns 0 or -1.
+ */
+static inline int synth_add_elem_maps(struct synth *sy)
+{
+	static const unsigned char q5[8] = { 2, 0, 1, 4, 0, 0, 2, 1 };
+	static const unsigned char q7[4] = { 2, 1, 0, 1 };
+	unsigned char val[12];
+	unsigned int i, cpu;
+	__u64 kva;
+
+	if (sy_htab_build(sy, &sy->ht, SY_ID_HTAB, SY_TYPE_HASH, "elem_hash",
+			  6, 12, 16, 8, 0x5eed1234, q5, true) ||
+	    sy_htab_build(sy, &sy->pht, SY_ID_PCPU_HASH, SY_TYPE_PERCPU_HASH,
+			  "pcpu_hash", 4, 8, 8, 4, 0x0badf00d, q7, false))
+		return -1;
+	/* The per-CPU array: bpf_array.pptrs[] where the values would be. */
+	kva = sy_dm(sy, sy_heap(sy, SY_ARRAY_SIZE + 3 * 8));
+	sy->parr_kva = kva;
+	sy_map_fields(sy, kva, SY_ID_PCPU_ARRAY, SY_TYPE_PERCPU_ARRAY,
+		      "pcpu_array", 4, 12, 3, 0, false, 0);
+	sy_kput32(sy, kva + SY_ARRAY_ELEM_SIZE, 16);
+	for (i = 0; i < 3; i++) {
+		__u64 pptr = sy_pcpu_alloc(sy, 16);
+
+		if (!pptr)
+			return -1;
+		sy->parr_pptr[i] = pptr;
+		sy_kput64(sy, kva + SY_ARRAY_VALUE + 8 * i, pptr);
+		for (cpu = 0; cpu < SY_NR_CPUS; cpu++) {
+			sy_elem_value(SY_ID_PCPU_ARRAY, i, cpu, val, sizeof(val));
+			sy_pcpu_put(sy, pptr, cpu, val, sizeof(val));
+		}
+	}
+	sy_put64(sy, sy->leaf0 + SY_NODE_SLOTS + SY_ID_PCPU_ARRAY * 8, kva);
+	return 0;
+}
+
 static inline int sy_write_file(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "w");
@@ -631,6 +1018,8 @@ static inline int sy_symbols(struct synth *sy, const char *path, bool l5sym)
 		     "%016llx D vmemmap_base\n"
 		     "%016llx D phys_base\n"
 		     "%s"
+		     "%016llx D nr_cpu_ids\n"
+		     "%016llx D __per_cpu_offset\n"
 		     "%016llx B _end\n"
 		     "ffffffffc0552024 r map_idr\t[some_module]\n",
 		     SY_TEXT_KVA, SY_TEXT_KVA, SY_TEXT_KVA + SY_OFF_BANNER,
@@ -638,7 +1027,8 @@ static inline int sy_symbols(struct synth *sy, const char *path, bool l5sym)
 		     SY_TEXT_KVA + SY_OFF_PROG_IDR,
 		     SY_TEXT_KVA + SY_OFF_VARS, SY_TEXT_KVA + SY_OFF_VARS + 8,
 		     SY_TEXT_KVA + SY_OFF_VARS + 16, SY_TEXT_KVA + SY_OFF_VARS + 24,
-		     l5, SY_TEXT_KVA + SY_OFF_END);
+		     l5, SY_TEXT_KVA + SY_OFF_NR_CPU_IDS,
+		     SY_TEXT_KVA + SY_OFF_PER_CPU_OFFSET, SY_TEXT_KVA + SY_OFF_END);
 	return sy_write_file(path, buf, n);
 }
 
@@ -766,6 +1156,8 @@ static struct { char type; const char *name; __u64 addr; } sy_ksyms[] = {
 	{ 'D', "vmemmap_base", SY_TEXT_KVA + SY_OFF_VARS + 16 },
 	{ 'D', "phys_base", SY_TEXT_KVA + SY_OFF_VARS + 24 },
 	{ 'D', "__pgtable_l5_enabled", SY_TEXT_KVA + SY_OFF_VARS + 32 },
+	{ 'D', "nr_cpu_ids", SY_TEXT_KVA + SY_OFF_NR_CPU_IDS },
+	{ 'D', "__per_cpu_offset", SY_TEXT_KVA + SY_OFF_PER_CPU_OFFSET },
 	{ 'B', "_end", SY_TEXT_KVA + SY_OFF_END },
 };
 

@@ -1057,6 +1057,854 @@ TEST_F(guest, level_from_walk)
 	EXPECT_EQ(SY_TEXT_KVA, ki.text_kva);
 }
 
+/* Map elements (map_elem.c): hash maps walked, per-CPU values. */
+
+/* Poke @n bytes at @kva of the running guest, its memfd, byte by byte. */
+static int kpoke(struct synth *sy, __u64 kva, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pwrite(sy->mem_fd, b + i, 1, sy_kva_to_gpa(sy, kva + i)) != 1)
+			return -1;
+	return 0;
+}
+
+static int kpoke64(struct synth *sy, __u64 kva, __u64 v)
+{
+	return kpoke(sy, kva, &v, sizeof(v));
+}
+
+static int kpoke32(struct synth *sy, __u64 kva, __u32 v)
+{
+	return kpoke(sy, kva, &v, sizeof(v));
+}
+
+/* Undo kpoke(): the bytes as synth_build() and the helpers left them. */
+static int krestore(struct synth *sy, __u64 kva, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		__u64 gpa = sy_kva_to_gpa(sy, kva + i);
+
+		if (pwrite(sy->mem_fd, sy->ram + gpa, 1, gpa) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+/* What bpfpoke_map_iterate() gave. */
+struct got {
+	unsigned int nr, stop;
+	__u32 key_size, value_size;
+	unsigned char key[32][8];
+	unsigned char val[32][16];
+	bool has_val[32];
+	struct bpfpoke_map_elem e[32];
+};
+
+static int collect(const void *key, const void *value,
+		   const struct bpfpoke_map_elem *e, void *ctx)
+{
+	struct got *g = ctx;
+
+	if (g->nr >= 32)
+		return 1000;
+	memcpy(g->key[g->nr], key, g->key_size);
+	g->has_val[g->nr] = value != NULL;
+	if (value)
+		memcpy(g->val[g->nr], value, g->value_size);
+	g->e[g->nr] = *e;
+	g->nr++;
+	return g->stop && g->nr == g->stop ? 42 : 0;
+}
+
+/*
+ * The order the guest's bpf_map_get_next_key() gives: bucket by bucket,
+ * each chain from its head, where the last inserted element is.
+ */
+static unsigned int htab_order(const struct sy_htab *h, unsigned int *order)
+{
+	unsigned int n = 0, b;
+	int i;
+
+	for (b = 0; b < h->n_buckets; b++)
+		for (i = h->nr - 1; i >= 0; i--)
+			if ((h->hash[i] & (h->n_buckets - 1)) == b)
+				order[n++] = i;
+	return n;
+}
+
+/* The elements of bucket @b of @h, from the head: their count. */
+static unsigned int htab_chain(const struct sy_htab *h, __u32 b,
+			       unsigned int *idx)
+{
+	unsigned int n = 0;
+	int i;
+
+	for (i = h->nr - 1; i >= 0; i--)
+		if ((h->hash[i] & (h->n_buckets - 1)) == b)
+			idx[n++] = i;
+	return n;
+}
+
+/* The address of bucket @b's head. */
+static __u64 htab_head(const struct sy_htab *h, __u32 b)
+{
+	return h->buckets + (__u64)b * SY_BUCKET_SIZE + SY_BUCKET_HEAD;
+}
+
+/* A key of @h's size that no element has, in bucket @b. */
+static void missing_key(const struct sy_htab *h, __u32 b, unsigned char *k)
+{
+	unsigned int n;
+
+	for (n = 50000; n < 200000; n++) {
+		sy_elem_key(h->key_size, n, k);
+		if ((sy_jhash(k, h->key_size, h->hashrnd) & (h->n_buckets - 1)) == b)
+			return;
+	}
+	memset(k, 0, 8);
+}
+
+#define OPEN_ELEM(flags) do {						\
+	ASSERT_EQ(0, synth_add_elem_maps(&self->sy));			\
+	OPEN(flags);							\
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr)) TH_LOG("%s", warnings); \
+} while (0)
+
+/*
+ * A guest vmlinux BTF whose hash-map structs do not hold their members
+ * (zero-config reads it from guest memory): hash maps are then not
+ * supported, rather than read past the buffers sized by the BTF.
+ */
+static void hostile_htab_btf(struct __test_metadata *_metadata,
+			     const char *strukt, __u32 size, __u32 member_off)
+{
+	static struct synth sy;
+	char dir[] = "/tmp/bpfpoke-htabbtf.XXXXXX";
+	const struct bpfpoke_map_info *maps;
+	struct bpfpoke_session *s;
+	struct btf_type *t;
+	struct btf *kb;
+	const void *raw;
+	__u32 raw_size;
+	size_t nr, i;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	memset(&sy, 0, sizeof(sy));
+	ASSERT_EQ(0, synth_build(&sy, 4));
+	ASSERT_EQ(0, synth_add_elem_maps(&sy));
+	ASSERT_EQ(0, synth_finish(&sy, dir));
+	kb = sy_kernel_btf();
+	ASSERT_NE(NULL, kb);
+	t = (struct btf_type *)btf__type_by_id(kb,
+			btf__find_by_name_kind(kb, strukt, BTF_KIND_STRUCT));
+	ASSERT_NE(NULL, t);
+	t->size = size;
+	if (member_off)
+		btf_members(t)[0].offset = member_off * 8;
+	raw = btf__raw_data(kb, &raw_size);
+	ASSERT_EQ(0, sy_write_file(sy.btf_path, raw, raw_size));
+	btf__free(kb);
+	s = synth_session(&sy, 0);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, bpfpoke_maps(s, &maps, &nr));
+	for (i = 0; i < nr; i++) {
+		if (maps[i].id != SY_ID_HTAB && maps[i].id != SY_ID_PCPU_HASH)
+			continue;
+		EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_elem_supported(s, &maps[i]));
+	}
+	bpfpoke_session_close(s);
+	unlink(sy.btf_path);
+	unlink(sy.sym_path);
+	synth_free(&sy);
+	rmdir(dir);
+}
+
+TEST(htab_btf_smaller_than_members)
+{
+	hostile_htab_btf(_metadata, "bpf_htab", 8, 0);
+}
+
+TEST(htab_btf_bucket_head_outside)
+{
+	hostile_htab_btf(_metadata, "hlist_nulls_head", 64, 40);
+}
+
+/* Known answers of lookup3's hashlittle(), which is the kernel's jhash(). */
+TEST(jhash)
+{
+	static const char four[] = "Four score and seven years ago";
+
+	EXPECT_EQ(0xdeadbeefU, sy_jhash("", 0, 0));
+	EXPECT_EQ(0xbd5b7ddeU, sy_jhash("", 0, 0xdeadbeef));
+	EXPECT_EQ(0x17770551U, sy_jhash(four, 30, 0));
+	EXPECT_EQ(0xcd628161U, sy_jhash(four, 30, 1));
+}
+
+TEST_F(guest, htab_iterate)
+{
+	const struct sy_htab *h = &self->sy.ht;
+	const struct bpfpoke_map_info *maps, *m;
+	unsigned int order[SY_HT_MAX], n, i, idx[SY_HT_MAX];
+	unsigned char v[16];
+	struct got g;
+	size_t nr;
+	__u32 b;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("hash", bpfpoke_map_type_str(self->s, m->type));
+	/* The synthetic table is what the test needs: collisions, gaps. */
+	ASSERT_EQ(10, h->nr);
+	EXPECT_EQ(4, htab_chain(h, 3, idx));
+	EXPECT_EQ(0, htab_chain(h, 1, idx));
+	EXPECT_EQ(0, bpfpoke_map_elem_supported(self->s, m)) TH_LOG("%s", warnings);
+
+	memset(&g, 0, sizeof(g));
+	g.key_size = 6;
+	g.value_size = 12;
+	ASSERT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g)) TH_LOG("%s", warnings);
+	n = htab_order(h, order);
+	ASSERT_EQ(n, g.nr);
+	for (i = 0; i < n; i++) {
+		unsigned int k = order[i];
+
+		EXPECT_EQ(0, memcmp(h->key[k], g.key[i], 6)) TH_LOG("element %u", i);
+		sy_elem_value(SY_ID_HTAB, k, 0, v, 12);
+		EXPECT_TRUE(g.has_val[i]);
+		EXPECT_EQ(0, memcmp(v, g.val[i], 12)) TH_LOG("element %u", i);
+		EXPECT_EQ(h->elem[k], g.e[i].kva);
+		EXPECT_EQ(h->elem[k] + SY_ELEM_KEY + 8, g.e[i].value_kva);
+		EXPECT_EQ(h->hash[k], g.e[i].hash);
+		EXPECT_FALSE(g.e[i].percpu);
+		/* The value again, through the element. */
+		memset(v + 12, 0, 4);
+		ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &g.e[i], 0, 4,
+						   g.val[i], 8));
+		EXPECT_EQ(0, memcmp(v + 4, g.val[i], 8));
+	}
+	/* Bucket order: never back to a lower bucket. */
+	for (i = 1; i < n; i++) {
+		b = g.e[i].hash & 7;
+		EXPECT_LE(g.e[i - 1].hash & 7, b);
+	}
+	EXPECT_STREQ("", warnings);
+
+	/* Out of the value, or a CPU of a map that has none. */
+	EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &g.e[0], 0, 8, v, 5));
+	EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &g.e[0], 0, 13, v, 1));
+	EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &g.e[0], 1, 0, v, 4));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_elem_read(self->s, m, &g.e[0], 0, 0, v, 0));
+
+	/* What the callback returns stops the walk and is returned. */
+	memset(&g, 0, sizeof(g));
+	g.key_size = 6;
+	g.value_size = 12;
+	g.stop = 3;
+	EXPECT_EQ(42, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(3, g.nr);
+	EXPECT_EQ(-EINVAL, bpfpoke_map_iterate(self->s, m, NULL, &g));
+
+	/* An LRU hash map is walked the same way. */
+	ASSERT_EQ(0, kpoke32(&self->sy, h->kva + SY_MAP_TYPE, SY_TYPE_LRU_HASH));
+	ASSERT_EQ(0, bpfpoke_maps_refresh(self->s));
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("lru_hash", bpfpoke_map_type_str(self->s, m->type));
+	memset(&g, 0, sizeof(g));
+	g.key_size = 6;
+	g.value_size = 12;
+	ASSERT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g)) TH_LOG("%s", warnings);
+	ASSERT_EQ(n, g.nr);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(h->elem[order[i]], g.e[i].kva);
+}
+
+TEST_F(guest, htab_lookup)
+{
+	const struct sy_htab *h = &self->sy.ht;
+	const struct bpfpoke_map_info *maps, *m;
+	struct bpfpoke_map_elem e;
+	unsigned char k[8], v[12], got[12];
+	unsigned int i, idx[SY_HT_MAX];
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	/* Every key, the ones that share bucket 3 too. */
+	ASSERT_EQ(4, htab_chain(h, 3, idx));
+	for (i = 0; i < h->nr; i++) {
+		memset(&e, 0xff, sizeof(e));
+		ASSERT_EQ(0, bpfpoke_map_lookup(self->s, m, h->key[i], &e))
+			TH_LOG("key %u: %s", i, warnings);
+		EXPECT_EQ(h->elem[i], e.kva);
+		EXPECT_EQ(h->elem[i] + SY_ELEM_KEY + 8, e.value_kva);
+		EXPECT_EQ(h->hash[i], e.hash);
+		EXPECT_FALSE(e.percpu);
+		ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &e, 0, 0, got, 12));
+		sy_elem_value(SY_ID_HTAB, i, 0, v, 12);
+		EXPECT_EQ(0, memcmp(v, got, 12)) TH_LOG("key %u", i);
+	}
+	/* Missing: in a crowded bucket, in an empty one. */
+	missing_key(h, 3, k);
+	EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, k, &e));
+	EXPECT_EQ(ENOENT, errno);
+	missing_key(h, 1, k);
+	EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, k, &e));
+	/* A key that differs from one present only in its last byte. */
+	memcpy(k, h->key[idx[1]], 6);
+	k[5] ^= 1;
+	EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, k, &e));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_lookup(self->s, m, NULL, &e));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_lookup(self->s, m, k, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_lookup(NULL, m, k, &e));
+	EXPECT_STREQ("", warnings);
+}
+
+/* Array maps by index, through the same functions. */
+TEST_F(guest, array_elems)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	struct bpfpoke_map_elem e;
+	__u32 key = 1, x;
+	struct got g;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, 3);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, bpfpoke_map_lookup(self->s, m, &key, &e));
+	EXPECT_EQ(m->value_kva + 8, e.kva);
+	EXPECT_FALSE(e.percpu);
+	ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &e, 0, 0, &x, 4));
+	EXPECT_EQ(0x22222222, x);
+	key = 2;
+	EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, &key, &e));
+	memset(&g, 0, sizeof(g));
+	g.key_size = 4;
+	g.value_size = 4;
+	ASSERT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g));
+	ASSERT_EQ(2, g.nr);
+	memcpy(&x, g.val[0], 4);
+	EXPECT_EQ(0x11111111, x);
+	memcpy(&x, g.key[1], 4);
+	EXPECT_EQ(1, x);
+}
+
+TEST_F(guest, percpu_array)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	struct bpfpoke_map_elem e;
+	unsigned char v[12], got[12];
+	__u32 i, cpu, ncpu = 0;
+	struct got g;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_PCPU_ARRAY);
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("percpu_array", bpfpoke_map_type_str(self->s, m->type));
+	EXPECT_EQ(0, bpfpoke_map_elem_supported(self->s, m)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_map_nr_cpus(self->s, &ncpu)) TH_LOG("%s", warnings);
+	EXPECT_EQ(SY_NR_CPUS, ncpu);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, bpfpoke_map_lookup(self->s, m, &i, &e)) TH_LOG("%s", warnings);
+		EXPECT_TRUE(e.percpu);
+		EXPECT_EQ(self->sy.parr_kva + SY_ARRAY_VALUE + 8 * i, e.kva);
+		EXPECT_EQ(self->sy.parr_pptr[i], e.value_kva);
+		for (cpu = 0; cpu < SY_NR_CPUS; cpu++) {
+			ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &e, cpu, 0,
+							   got, 12))
+				TH_LOG("index %u cpu %u: %s", i, cpu, warnings);
+			sy_elem_value(SY_ID_PCPU_ARRAY, i, cpu, v, 12);
+			EXPECT_EQ(0, memcmp(v, got, 12)) TH_LOG("index %u cpu %u", i, cpu);
+		}
+		/* Part of a value. */
+		ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &e, 3, 10, got, 2));
+		sy_elem_value(SY_ID_PCPU_ARRAY, i, 3, v, 12);
+		EXPECT_EQ(0, memcmp(v + 10, got, 2));
+		EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &e, SY_NR_CPUS,
+							 0, got, 12));
+		EXPECT_EQ(ERANGE, errno);
+		EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &e, ~0U, 0,
+							 got, 12));
+		EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &e, 0, 4,
+							 got, 12));
+	}
+	EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, &i, &e));
+	/* Iterated: every index, the values left to bpfpoke_map_elem_read(). */
+	memset(&g, 0, sizeof(g));
+	g.key_size = 4;
+	g.value_size = 12;
+	ASSERT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g));
+	ASSERT_EQ(3, g.nr);
+	for (i = 0; i < 3; i++) {
+		__u32 k;
+
+		memcpy(&k, g.key[i], 4);
+		EXPECT_EQ(i, k);
+		EXPECT_FALSE(g.has_val[i]);
+		EXPECT_TRUE(g.e[i].percpu);
+		EXPECT_EQ(self->sy.parr_pptr[i], g.e[i].value_kva);
+	}
+	ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &g.e[2], 1, 0, got, 12));
+	sy_elem_value(SY_ID_PCPU_ARRAY, 2, 1, v, 12);
+	EXPECT_EQ(0, memcmp(v, got, 12));
+	EXPECT_STREQ("", warnings);
+}
+
+TEST_F(guest, percpu_hash)
+{
+	const struct sy_htab *h = &self->sy.pht;
+	const struct bpfpoke_map_info *maps, *m;
+	unsigned int order[SY_HT_MAX], n, i, cpu;
+	struct bpfpoke_map_elem e;
+	unsigned char v[8], got[8], k[4];
+	struct got g;
+	size_t nr;
+	int round;
+
+	OPEN_ELEM(0);
+	for (round = 0; round < 2; round++) {
+		m = find(maps, nr, SY_ID_PCPU_HASH);
+		ASSERT_NE(NULL, m);
+		EXPECT_STREQ(round ? "lru_percpu_hash" : "percpu_hash",
+			     bpfpoke_map_type_str(self->s, m->type));
+		ASSERT_EQ(4, h->nr);
+		memset(&g, 0, sizeof(g));
+		g.key_size = 4;
+		g.value_size = 8;
+		ASSERT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g))
+			TH_LOG("%s", warnings);
+		n = htab_order(h, order);
+		ASSERT_EQ(n, g.nr);
+		for (i = 0; i < n; i++) {
+			unsigned int x = order[i];
+
+			EXPECT_EQ(0, memcmp(h->key[x], g.key[i], 4));
+			EXPECT_FALSE(g.has_val[i]);
+			EXPECT_TRUE(g.e[i].percpu);
+			EXPECT_EQ(h->elem[x], g.e[i].kva);
+			EXPECT_EQ(h->pptr[x], g.e[i].value_kva);
+			for (cpu = 0; cpu < SY_NR_CPUS; cpu++) {
+				ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &g.e[i],
+								   cpu, 0, got, 8));
+				sy_elem_value(SY_ID_PCPU_HASH, x, cpu, v, 8);
+				EXPECT_EQ(0, memcmp(v, got, 8))
+					TH_LOG("element %u cpu %u", x, cpu);
+			}
+		}
+		for (i = 0; i < h->nr; i++) {
+			ASSERT_EQ(0, bpfpoke_map_lookup(self->s, m, h->key[i], &e));
+			EXPECT_EQ(h->elem[i], e.kva);
+			EXPECT_TRUE(e.percpu);
+			ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &e, 2, 0, got, 8));
+			sy_elem_value(SY_ID_PCPU_HASH, i, 2, v, 8);
+			EXPECT_EQ(0, memcmp(v, got, 8));
+			EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, m, &e,
+								 SY_NR_CPUS, 0,
+								 got, 8));
+		}
+		missing_key(h, 0, k);
+		EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, k, &e));
+		EXPECT_STREQ("", warnings);
+		/* The LRU flavour: the same walk. */
+		ASSERT_EQ(0, kpoke32(&self->sy, h->kva + SY_MAP_TYPE,
+				     SY_TYPE_LRU_PERCPU_HASH));
+		ASSERT_EQ(0, bpfpoke_maps_refresh(self->s));
+		ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	}
+}
+
+/* A chain that comes back on itself: bounded, -ELOOP. */
+TEST_F(guest, htab_chain_cycle)
+{
+	const struct sy_htab *h = &self->sy.ht;
+	const struct bpfpoke_map_info *maps, *m;
+	unsigned int idx[SY_HT_MAX], n;
+	struct bpfpoke_map_elem e;
+	unsigned char k[8];
+	struct got g;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	/* Bucket 3's last element leads back to its first. */
+	n = htab_chain(h, 3, idx);
+	ASSERT_EQ(4, n);
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[n - 1]] + SY_ELEM_NODE,
+			     h->elem[idx[0]] + SY_ELEM_NODE));
+	memset(&g, 0, sizeof(g));
+	g.key_size = 6;
+	g.value_size = 12;
+	EXPECT_EQ(-ELOOP, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(ELOOP, errno);
+	EXPECT_NE(NULL, strstr(warnings, "bucket 3's chain comes back to an element it passed"))
+		TH_LOG("%s", warnings);
+	/* Buckets before it were given (0 and 2), none after. */
+	EXPECT_EQ(3, g.nr);
+	EXPECT_EQ(-ELOOP, bpfpoke_map_lookup(self->s, m, h->key[idx[2]], &e));
+	missing_key(h, 3, k);
+	EXPECT_EQ(-ELOOP, bpfpoke_map_lookup(self->s, m, k, &e));
+	/* Other buckets are still fine. */
+	ASSERT_EQ(1, htab_chain(h, 7, idx));
+	EXPECT_EQ(0, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+
+	/* An element that is its own next. */
+	n = htab_chain(h, 3, idx);
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[n - 1]] + SY_ELEM_NODE, 8));
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[1]] + SY_ELEM_NODE,
+			     h->elem[idx[1]] + SY_ELEM_NODE));
+	EXPECT_EQ(-ELOOP, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	EXPECT_EQ(-ELOOP, bpfpoke_map_iterate(self->s, m, collect, &g));
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[1]] + SY_ELEM_NODE, 8));
+	EXPECT_EQ(0, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+
+	/*
+	 * Found as a cycle, not by its length: with values of 1 MiB and
+	 * max_entries 0x7fffffff, walking until the chain is longer than
+	 * the map can hold would buffer gigabytes.
+	 */
+	ASSERT_EQ(0, kpoke32(&self->sy, h->kva + SY_MAP_VALUE_SIZE, 1U << 20));
+	ASSERT_EQ(0, kpoke32(&self->sy, h->kva + SY_MAP_MAX_ENTRIES, 0x7fffffff));
+	ASSERT_EQ(0, kpoke32(&self->sy, h->kva + SY_HTAB_ELEM_SIZE,
+			     SY_ELEM_HDR + 8 + (1U << 20)));
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[0]] + SY_ELEM_NODE,
+			     h->elem[idx[0]] + SY_ELEM_NODE));
+	ASSERT_EQ(0, bpfpoke_maps_refresh(self->s));
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(1U << 20, m->value_size);
+	EXPECT_EQ(-ELOOP, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	EXPECT_EQ(-ELOOP, bpfpoke_map_iterate(self->s, m, collect, &g));
+}
+
+/* An element whose hash is not its key's: -EBADMSG. */
+TEST_F(guest, htab_bad_hash)
+{
+	const struct sy_htab *h = &self->sy.ht;
+	const struct bpfpoke_map_info *maps, *m;
+	unsigned int idx[SY_HT_MAX];
+	struct bpfpoke_map_elem e;
+	unsigned char c;
+	struct got g;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(2, htab_chain(h, 6, idx));
+	/* The key changed under its hash (the hash still picks bucket 6). */
+	c = h->key[idx[1]][5] ^ 0xff;
+	ASSERT_EQ(0, kpoke(&self->sy, h->elem[idx[1]] + SY_ELEM_KEY + 5, &c, 1));
+	memset(&g, 0, sizeof(g));
+	g.key_size = 6;
+	g.value_size = 12;
+	EXPECT_EQ(-EBADMSG, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(EBADMSG, errno);
+	EXPECT_NE(NULL, strstr(warnings, "bucket 6 has a hash that is not its key's"))
+		TH_LOG("%s", warnings);
+	EXPECT_EQ(-EBADMSG, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[1]] + SY_ELEM_KEY + 5, 1));
+	EXPECT_EQ(0, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+
+	/* The hash changed in bits the bucket does not use. */
+	ASSERT_EQ(0, kpoke32(&self->sy, h->elem[idx[0]] + SY_ELEM_HASH,
+			     h->hash[idx[0]] ^ 0x100));
+	EXPECT_EQ(-EBADMSG, bpfpoke_map_lookup(self->s, m, h->key[idx[1]], &e));
+	EXPECT_EQ(-EBADMSG, bpfpoke_map_iterate(self->s, m, collect, &g));
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[0]] + SY_ELEM_HASH, 4));
+	memset(&g, 0, sizeof(g));
+	g.key_size = 6;
+	g.value_size = 12;
+	EXPECT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(h->nr, g.nr);
+}
+
+/* Chains that end or wander into another bucket: walked again, -EAGAIN. */
+TEST_F(guest, htab_moved)
+{
+	const struct sy_htab *h = &self->sy.ht;
+	const struct bpfpoke_map_info *maps, *m;
+	unsigned int idx[SY_HT_MAX], n;
+	struct bpfpoke_map_elem e;
+	unsigned char k[8];
+	struct got g;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	g.key_size = 6;
+	g.value_size = 12;
+	n = htab_chain(h, 3, idx);
+	ASSERT_EQ(4, n);
+
+	/* Bucket 3's chain ends in bucket 4's nulls marker. */
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[n - 1]] + SY_ELEM_NODE,
+			     4 << 1 | 1));
+	g.nr = 0;
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_NE(NULL, strstr(warnings, "bucket 3 kept changing while it was walked"))
+		TH_LOG("%s", warnings);
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[n - 1]] + SY_ELEM_NODE, 8));
+	EXPECT_EQ(0, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+
+	/* Empty bucket 1 holds bucket 2's marker. */
+	ASSERT_EQ(0, kpoke64(&self->sy, htab_head(h, 1), 2 << 1 | 1));
+	g.nr = 0;
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_iterate(self->s, m, collect, &g));
+	missing_key(h, 1, k);
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_lookup(self->s, m, k, &e));
+	ASSERT_EQ(0, krestore(&self->sy, htab_head(h, 1), 8));
+	EXPECT_EQ(-ENOENT, bpfpoke_map_lookup(self->s, m, k, &e));
+
+	/* Empty bucket 4 leads to bucket 3's elements. */
+	ASSERT_EQ(0, kpoke64(&self->sy, htab_head(h, 4),
+			     h->elem[idx[0]] + SY_ELEM_NODE));
+	g.nr = 0;
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_iterate(self->s, m, collect, &g));
+	missing_key(h, 4, k);
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_lookup(self->s, m, k, &e));
+	ASSERT_EQ(0, krestore(&self->sy, htab_head(h, 4), 8));
+
+	/* An element whose hash picks another bucket than the one it is in. */
+	ASSERT_EQ(0, kpoke32(&self->sy, h->elem[idx[2]] + SY_ELEM_HASH,
+			     h->hash[idx[2]] ^ 1));
+	g.nr = 0;
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	/* A node pointer that is no kernel address, or not aligned. */
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[2]] + SY_ELEM_HASH, 4));
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[1]] + SY_ELEM_NODE,
+			     0x00007fff12345000ULL));
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[1]] + SY_ELEM_NODE,
+			     h->elem[idx[2]] + SY_ELEM_NODE + 4));
+	EXPECT_EQ(-EAGAIN, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	/* A canonical one that nothing maps: the read fails. */
+	ASSERT_EQ(0, kpoke64(&self->sy, h->elem[idx[1]] + SY_ELEM_NODE,
+			     self->sy.vmalloc_base + (1ULL << 34)));
+	EXPECT_EQ(-EFAULT, bpfpoke_map_lookup(self->s, m, h->key[idx[0]], &e));
+	ASSERT_EQ(0, krestore(&self->sy, h->elem[idx[1]] + SY_ELEM_NODE, 8));
+	g.nr = 0;
+	EXPECT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(h->nr, g.nr);
+}
+
+/* A struct bpf_htab that does not add up: -EPROTO, -E2BIG. */
+TEST_F(guest, htab_bad_geometry)
+{
+	static const struct { __u32 off, v; int err; } cases[] = {
+		{ SY_HTAB_N_BUCKETS, 6, -EPROTO },
+		{ SY_HTAB_N_BUCKETS, 0, -EPROTO },
+		{ SY_HTAB_N_BUCKETS, BPFPOKE_MAX_BUCKETS - 1, -EPROTO },
+		{ SY_HTAB_N_BUCKETS, 0x80000001, -E2BIG },
+		{ SY_HTAB_N_BUCKETS, 1U << 25, -E2BIG },
+		{ SY_HTAB_N_BUCKETS, 1U << 31, -E2BIG },
+		{ SY_HTAB_ELEM_SIZE, 32 + 8 + 16 + 8, -EPROTO },
+		{ SY_HTAB_ELEM_SIZE, 32 + 8 + 8, -EPROTO },
+		{ SY_HTAB_ELEM_SIZE, 0, -EPROTO },
+	};
+	const struct sy_htab *h = &self->sy.ht;
+	const struct bpfpoke_map_info *maps, *m;
+	struct bpfpoke_map_elem e;
+	struct got g;
+	unsigned int i;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	g.key_size = 6;
+	g.value_size = 12;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(0, kpoke32(&self->sy, h->kva + cases[i].off, cases[i].v));
+		g.nr = 0;
+		EXPECT_EQ(cases[i].err, bpfpoke_map_iterate(self->s, m, collect, &g))
+			TH_LOG("case %u", i);
+		EXPECT_EQ(-cases[i].err, errno);
+		EXPECT_EQ(0, g.nr);
+		EXPECT_EQ(cases[i].err, bpfpoke_map_lookup(self->s, m, h->key[0], &e))
+			TH_LOG("case %u", i);
+		ASSERT_EQ(0, krestore(&self->sy, h->kva + cases[i].off, 4));
+	}
+	EXPECT_NE(NULL, strstr(warnings, "bpf_htab.n_buckets is 6, not a power of two"))
+		TH_LOG("%s", warnings);
+	EXPECT_NE(NULL, strstr(warnings, "elem_size is 64, not the 56 its key and value take"))
+		TH_LOG("%s", warnings);
+
+	/* The bucket array: not a kernel address; nothing there. */
+	ASSERT_EQ(0, kpoke64(&self->sy, h->kva + SY_HTAB_BUCKETS, 0x00007f0000001000ULL));
+	EXPECT_EQ(-EPROTO, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(-EPROTO, bpfpoke_map_lookup(self->s, m, h->key[0], &e));
+	ASSERT_EQ(0, kpoke64(&self->sy, h->kva + SY_HTAB_BUCKETS, 0xfffffffffffffff0ULL));
+	EXPECT_EQ(-EPROTO, bpfpoke_map_iterate(self->s, m, collect, &g));
+	ASSERT_EQ(0, kpoke64(&self->sy, h->kva + SY_HTAB_BUCKETS,
+			     self->sy.vmalloc_base + (1ULL << 34)));
+	EXPECT_EQ(-EFAULT, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(-EFAULT, bpfpoke_map_lookup(self->s, m, h->key[0], &e));
+	ASSERT_EQ(0, krestore(&self->sy, h->kva + SY_HTAB_BUCKETS, 8));
+	g.nr = 0;
+	EXPECT_EQ(0, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(h->nr, g.nr);
+}
+
+/* nr_cpu_ids that is no CPU count: -E2BIG, until it is one. */
+TEST_F(guest, percpu_bad_nr_cpu_ids)
+{
+	static const __u32 bad[] = { 0, BPFPOKE_MAX_CPUS + 1, 0xffffffff };
+	const struct bpfpoke_map_info *maps, *arr, *ph;
+	const struct sy_htab *h = &self->sy.pht;
+	__u64 nr_kva = SY_TEXT_KVA + SY_OFF_NR_CPU_IDS;
+	struct bpfpoke_map_elem e, he;
+	unsigned char v[12], got[12];
+	__u32 key = 1, n;
+	unsigned int i;
+	size_t nr;
+
+	OPEN_ELEM(0);
+	arr = find(maps, nr, SY_ID_PCPU_ARRAY);
+	ph = find(maps, nr, SY_ID_PCPU_HASH);
+	ASSERT_NE(NULL, arr);
+	ASSERT_NE(NULL, ph);
+	/* Finding the elements needs no CPU count. */
+	ASSERT_EQ(0, bpfpoke_map_lookup(self->s, arr, &key, &e));
+	ASSERT_EQ(0, bpfpoke_map_lookup(self->s, ph, h->key[0], &he));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_EQ(0, kpoke32(&self->sy, nr_kva, bad[i]));
+		EXPECT_EQ(-E2BIG, bpfpoke_map_nr_cpus(self->s, &n)) TH_LOG("%u", bad[i]);
+		EXPECT_EQ(E2BIG, errno);
+		EXPECT_EQ(-E2BIG, bpfpoke_map_elem_read(self->s, arr, &e, 0, 0, got, 12));
+		EXPECT_EQ(-E2BIG, bpfpoke_map_elem_read(self->s, ph, &he, 0, 0, got, 8));
+	}
+	EXPECT_NE(NULL, strstr(warnings, "nr_cpu_ids is 0: not a CPU count"))
+		TH_LOG("%s", warnings);
+	/* The most CPUs there may be: offsets past ours are 0, not mapped. */
+	ASSERT_EQ(0, kpoke32(&self->sy, nr_kva, BPFPOKE_MAX_CPUS));
+	ASSERT_EQ(0, bpfpoke_map_nr_cpus(self->s, &n));
+	EXPECT_EQ(BPFPOKE_MAX_CPUS, n);
+	ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, arr, &e, 3, 0, got, 12));
+	sy_elem_value(SY_ID_PCPU_ARRAY, 1, 3, v, 12);
+	EXPECT_EQ(0, memcmp(v, got, 12));
+	EXPECT_EQ(-EFAULT, bpfpoke_map_elem_read(self->s, arr, &e, SY_NR_CPUS,
+						 0, got, 12));
+	EXPECT_EQ(-ERANGE, bpfpoke_map_elem_read(self->s, arr, &e,
+						 BPFPOKE_MAX_CPUS, 0, got, 12));
+	/* Read once per session: a change later is not seen. */
+	ASSERT_EQ(0, kpoke32(&self->sy, nr_kva, 0));
+	ASSERT_EQ(0, bpfpoke_map_nr_cpus(self->s, &n));
+	EXPECT_EQ(BPFPOKE_MAX_CPUS, n);
+	EXPECT_EQ(-EINVAL, bpfpoke_map_nr_cpus(self->s, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_nr_cpus(NULL, &n));
+}
+
+/* Types without lookups, per-CPU maps without the symbols: -EOPNOTSUPP. */
+TEST_F(guest, elem_unsupported)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	struct bpfpoke_map_elem e;
+	char path[128], line[256];
+	__u64 key = 0;
+	FILE *in, *out;
+	struct got g;
+	size_t nr;
+	__u32 n;
+
+	OPEN_ELEM(0);
+	m = find(maps, nr, 70);
+	ASSERT_NE(NULL, m);
+	g.key_size = 8;
+	g.value_size = 8;
+	g.nr = 0;
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_elem_supported(self->s, m));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_NE(NULL, strstr(warnings, "map 70 'future': lookups in future_thing maps"))
+		TH_LOG("%s", warnings);
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_lookup(self->s, m, &key, &e));
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_iterate(self->s, m, collect, &g));
+	EXPECT_EQ(0, g.nr);
+	EXPECT_EQ(-EINVAL, bpfpoke_map_elem_supported(self->s, NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_map_elem_supported(NULL, m));
+	bpfpoke_session_close(self->s);
+	self->s = NULL;
+
+	/* A symbols file without __per_cpu_offset and nr_cpu_ids. */
+	snprintf(path, sizeof(path), "%s/syms", self->dir);
+	in = fopen(self->sy.sym_path, "r");
+	ASSERT_NE(NULL, in);
+	out = fopen(path, "w");
+	ASSERT_NE(NULL, out);
+	while (fgets(line, sizeof(line), in))
+		if (!strstr(line, " __per_cpu_offset") && !strstr(line, " nr_cpu_ids"))
+			fputs(line, out);
+	fclose(in);
+	ASSERT_EQ(0, fclose(out));
+	snprintf(self->sy.sym_path, sizeof(self->sy.sym_path), "%s", path);
+	self->s = synth_session(&self->sy, 0);
+	ASSERT_NE(NULL, self->s) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	warnings[0] = 0;
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_nr_cpus(self->s, &n));
+	m = find(maps, nr, SY_ID_PCPU_ARRAY);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_elem_supported(self->s, m));
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_lookup(self->s, m, &key, &e));
+	EXPECT_NE(NULL, strstr(warnings, "need the symbols __per_cpu_offset and nr_cpu_ids"))
+		TH_LOG("%s", warnings);
+	m = find(maps, nr, SY_ID_PCPU_HASH);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(-EOPNOTSUPP, bpfpoke_map_iterate(self->s, m, collect, &g));
+	/* Maps without per-CPU values do not need them. */
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(0, bpfpoke_map_elem_supported(self->s, m));
+	EXPECT_EQ(0, bpfpoke_map_lookup(self->s, m, self->sy.ht.key[0], &e));
+}
+
+/* Zero-config: the per-CPU symbols come from the guest's kallsyms. */
+TEST_F(guest, elem_zero_config)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	struct bpfpoke_map_elem e;
+	unsigned char v[12], got[12];
+	__u32 key = 2, n;
+	size_t nr;
+
+	ASSERT_EQ(0, synth_add_elem_maps(&self->sy));
+	synth_add_kallsyms(&self->sy, 3);
+	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	self->s = memory_only(&self->sy);
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, bpfpoke_session_load(self->s)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_map_nr_cpus(self->s, &n)) TH_LOG("%s", warnings);
+	EXPECT_EQ(SY_NR_CPUS, n);
+	m = find(maps, nr, SY_ID_PCPU_ARRAY);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, bpfpoke_map_lookup(self->s, m, &key, &e));
+	ASSERT_EQ(0, bpfpoke_map_elem_read(self->s, m, &e, 1, 0, got, 12));
+	sy_elem_value(SY_ID_PCPU_ARRAY, 2, 1, v, 12);
+	EXPECT_EQ(0, memcmp(v, got, 12));
+	m = find(maps, nr, SY_ID_HTAB);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, bpfpoke_map_lookup(self->s, m, self->sy.ht.key[4], &e))
+		TH_LOG("%s", warnings);
+	EXPECT_EQ(self->sy.ht.elem[4], e.kva);
+}
+
 /* Inputs and options */
 
 static int write_text(const char *path, const char *text)
