@@ -194,7 +194,7 @@ out:
 	return err;
 }
 
-/* [hex] BYTE... of @size bytes into @buf, up to 'cpu', 'value' or the end. */
+/* [hex] BYTE... of @size bytes into @buf, up to 'cpu', 'value[.]' or the end. */
 static int parse_bytes(int *argc, char ***argv, const char *what,
 		       unsigned char *buf, __u32 size, int *nr)
 {
@@ -208,7 +208,8 @@ static int parse_bytes(int *argc, char ***argv, const char *what,
 		(*argv)++;
 	}
 	for (n = 0; n < *argc && strcmp((*argv)[n], "cpu") &&
-		    strcmp((*argv)[n], "value"); n++)
+		    strcmp((*argv)[n], "value") &&
+		    strncmp((*argv)[n], "value.", 6); n++)
 		;
 	*nr = n;
 	if (!n)
