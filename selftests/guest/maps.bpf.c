@@ -45,6 +45,13 @@ struct {
 } pcpu_hash SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, MAX_LRU_PCPU);
+	__type(key, __u64);
+	__type(value, struct stat);
+} lru_pcpu SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32);
 	__type(key, struct odd_key);
@@ -79,6 +86,7 @@ int maps_touch(void *ctx)
 	       !!bpf_map_lookup_elem(&flows, &fk) +
 	       !!bpf_map_lookup_elem(&lru, &k64) +
 	       !!bpf_map_lookup_elem(&pcpu_hash, &k) +
+	       !!bpf_map_lookup_elem(&lru_pcpu, &k64) +
 	       !!bpf_map_lookup_elem(&odd_keys, &ok) +
 	       !!bpf_map_lookup_elem(&noprealloc, &k);
 }

@@ -43,6 +43,8 @@ struct odd_key {
 #define MAX_LRU		1000
 #define NR_PCPU_HASH	40
 #define MAX_PCPU_HASH	64
+#define NR_LRU_PCPU	50
+#define MAX_LRU_PCPU	128
 #define NR_ODD		20
 #define NR_NOPREALLOC	200
 

@@ -214,6 +214,12 @@ int main(int argc, char **argv)
 		stats_of(st, i + 7);
 		update(fd, "pcpu_hash", &k, st);
 	}
+	fd = map_get(argv[1], "lru_pcpu");
+	for (i = 0; i < NR_LRU_PCPU; i++) {
+		k64 = ~0ULL - i * 3;
+		stats_of(st, i + 500);
+		update(fd, "lru_pcpu", &k64, st);
+	}
 	fd = map_get(argv[1], "odd_keys");
 	for (i = 0; i < NR_ODD; i++) {
 		__u32 v = i * i;

@@ -18,7 +18,8 @@
 #   elems   `map dump` of the map test target's maps (selftests/guest/
 #           maps.bpf.c, filled by maps_fill on 2 CPUs: array,
 #           percpu_array, hash with struct keys and collisions, lru_hash,
-#           percpu_hash, a 5-byte key, no-prealloc hash) equals bpftool's,
+#           percpu_hash, lru_percpu_hash, a 5-byte key, no-prealloc hash)
+#           equals bpftool's,
 #           element for element; `map lookup` by bytes, by number and per
 #           CPU equals bpftool's element; a missing key and a ringbuf
 #           are refused
@@ -51,7 +52,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
-elem_maps="cfg_array pcpu_array flows lru pcpu_hash odd_keys noprealloc"
+elem_maps="cfg_array pcpu_array flows lru pcpu_hash lru_pcpu odd_keys noprealloc"
 tests_per_variant=$((12 + $(echo $elem_maps | wc -w)))
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=6
@@ -173,7 +174,7 @@ elem_tests() {
 	# lookup: by key bytes (hash, per-CPU hash and one CPU of it, 5-byte
 	# key), by number (array index), a missing key, a ringbuf.
 	ok=0 diag=
-	for name in flows lru pcpu_hash odd_keys noprealloc pcpu_array; do
+	for name in flows lru pcpu_hash lru_pcpu odd_keys noprealloc pcpu_array; do
 		id=$(map_id "$name")
 		want=$(norm_dump < "$art/dump-$id.json" 2>&1)
 		bytes=$(key_args "$want" 3)
