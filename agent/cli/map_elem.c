@@ -16,6 +16,8 @@ struct dump {
 	struct bpfpoke_session *s;
 	const struct bpfpoke_map_info *m;
 	unsigned char *val;	/* one CPU's value */
+	unsigned char *vals;	/* per-CPU maps: every CPU's, value_size apart */
+	struct btf *btf;	/* -j: the map's BTF, for "formatted" */
 	__u32 nr_cpus;
 	__u32 cpu;		/* the one CPU to print, or ~0U for all */
 	unsigned long long nr;
@@ -52,6 +54,78 @@ static int cpus_init(struct dump *d)
 	return 0;
 }
 
+/* bpftool's "formatted": the key and the value(s) by the map's BTF. */
+static void print_formatted(const struct dump *d, const void *key,
+			    const void *value, bool percpu)
+{
+	const struct bpfpoke_map_info *m = d->m;
+	__u32 cpu;
+
+	json_name(json, "formatted");
+	json_start_object(json);
+	if (m->btf_key_type_id) {
+		json_name(json, "key");
+		if (btf_json(d->btf, m->btf_key_type_id, key, m->key_size))
+			json_null(json);
+	}
+	if (!percpu) {
+		json_name(json, "value");
+		if (btf_json(d->btf, m->btf_value_type_id, value, m->value_size))
+			json_null(json);
+		json_end_object(json);
+		return;
+	}
+	json_name(json, "values");
+	json_start_array(json);
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (d->cpu != ~0U && cpu != d->cpu)
+			continue;
+		json_start_object(json);
+		json_uint_field(json, "cpu", cpu);
+		json_name(json, "value");
+		if (btf_json(d->btf, m->btf_value_type_id,
+			     d->vals + (size_t)cpu * m->value_size, m->value_size))
+			json_null(json);
+		json_end_object(json);
+	}
+	json_end_array(json);
+	json_end_object(json);
+}
+
+/* Every CPU's value (or d->cpu's) into d->vals. */
+static int read_cpus(struct dump *d, const struct bpfpoke_map_elem *e)
+{
+	const struct bpfpoke_map_info *m = d->m;
+	__u32 cpu;
+
+	if (!d->nr_cpus) {
+		d->err = cpus_init(d);
+		if (d->err)
+			return -1;
+	}
+	if (!d->vals) {
+		d->vals = calloc(d->nr_cpus, m->value_size);
+		if (!d->vals) {
+			d->err = p_err(EXIT_FAIL, "out of memory");
+			return -1;
+		}
+	}
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (d->cpu != ~0U && cpu != d->cpu)
+			continue;
+		if (bpfpoke_map_elem_read(d->s, m, e, cpu, 0,
+					  d->vals + (size_t)cpu * m->value_size,
+					  m->value_size)) {
+			d->err = p_err(EXIT_FAIL, "map %u: the value of CPU %u at 0x%llx cannot be read: %s",
+				       m->id, cpu,
+				       (unsigned long long)e->value_kva,
+				       strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* One element, as bpftool's print_entry_json()/print_entry_plain(). */
 static int print_elem(const void *key, const void *value,
 		      const struct bpfpoke_map_elem *e, void *ctx)
@@ -60,19 +134,24 @@ static int print_elem(const void *key, const void *value,
 	const struct bpfpoke_map_info *m = d->m;
 	__u32 cpu;
 
+	if (e->percpu && read_cpus(d, e))
+		return -1;
 	if (json_output)
 		json_start_object(json);
 	print_bytes("key", key, m->key_size);
 	if (!e->percpu) {
-		if (!json_output)
+		if (!json_output) {
 			printf("  ");
-		print_bytes("value", value, m->value_size);
-		goto out;
-	}
-	if (!d->nr_cpus) {
-		d->err = cpus_init(d);
-		if (d->err)
-			return -1;
+			print_bytes("value", value, m->value_size);
+			printf("\n");
+		} else {
+			print_bytes("value", value, m->value_size);
+			if (d->btf)
+				print_formatted(d, key, value, false);
+			json_end_object(json);
+		}
+		d->nr++;
+		return 0;
 	}
 	if (json_output) {
 		json_name(json, "values");
@@ -81,36 +160,28 @@ static int print_elem(const void *key, const void *value,
 		printf("\n");
 	}
 	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		const unsigned char *v = d->vals + (size_t)cpu * m->value_size;
 		char name[32];
 
 		if (d->cpu != ~0U && cpu != d->cpu)
 			continue;
-		if (bpfpoke_map_elem_read(d->s, m, e, cpu, 0, d->val,
-					  m->value_size)) {
-			d->err = p_err(EXIT_FAIL, "map %u: the value of CPU %u at 0x%llx cannot be read: %s",
-				       m->id, cpu,
-				       (unsigned long long)e->value_kva,
-				       strerror(errno));
-			return -1;
-		}
 		if (json_output) {
 			json_start_object(json);
 			json_uint_field(json, "cpu", cpu);
-			print_bytes("value", d->val, m->value_size);
+			print_bytes("value", v, m->value_size);
 			json_end_object(json);
 		} else {
 			snprintf(name, sizeof(name), "value (CPU %02u)", cpu);
-			print_bytes(name, d->val, m->value_size);
+			print_bytes(name, v, m->value_size);
 			printf("\n");
 		}
 	}
-	if (json_output)
+	if (json_output) {
 		json_end_array(json);
-out:
-	if (json_output)
+		if (d->btf)
+			print_formatted(d, key, NULL, true);
 		json_end_object(json);
-	else if (!e->percpu)
-		printf("\n");
+	}
 	d->nr++;
 	return 0;
 }
@@ -129,7 +200,25 @@ static int dump_init(struct dump *d, struct bpfpoke_session *s,
 	d->val = malloc(m->value_size);
 	if (!d->val)
 		return p_err(EXIT_FAIL, "out of memory");
+	/* As bpftool: a "formatted" view when the map has BTF for its value. */
+	if (json_output && m->btf_kva && m->btf_value_type_id) {
+		lib_msg_clear();
+		d->btf = bpfpoke_map_btf(s, m);
+		if (!d->btf) {
+			free(d->val);
+			d->val = NULL;
+			return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s",
+				     m->id, lib_msg(strerror(errno)));
+		}
+	}
 	return 0;
+}
+
+static void dump_fini(struct dump *d)
+{
+	free(d->val);
+	free(d->vals);
+	btf__free(d->btf);
 }
 
 /* An arena's globals: its one value (max_entries counts pages). */
@@ -190,7 +279,7 @@ int do_map_dump(int argc, char **argv)
 	else
 		printf("Found %llu element%s\n", d.nr, d.nr == 1 ? "" : "s");
 out:
-	free(d.val);
+	dump_fini(&d);
 	return err;
 }
 
@@ -233,14 +322,84 @@ static int parse_bytes(int *argc, char ***argv, const char *what,
 	return 0;
 }
 
-/* KEY := { [hex] BYTE... | NUMBER }, up to 'cpu', 'value' or the end. */
-static int parse_key(int *argc, char ***argv,
+/* FIELD=VALUE of the map's value BTF: a field and its encoded bytes. */
+static int parse_field_value(const struct bpfpoke_map_value *mv, char *arg,
+			     struct bpfpoke_field *f, unsigned char **data)
+{
+	struct bpfpoke_map_write_value v = { .type = BPFPOKE_VALUE_TEXT };
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		return p_err(EXIT_USAGE, "expected FIELD=VALUE, got '%s'", arg);
+	*eq = 0;
+	if (strlen(eq + 1) > BPFPOKE_MAP_WRITE_TEXT_MAX)
+		return p_err(EXIT_USAGE, "the value of '%s' is longer than %d bytes",
+			     arg, BPFPOKE_MAP_WRITE_TEXT_MAX);
+	strcpy(v.text, eq + 1);
+	f->sz = sizeof(*f);
+	lib_msg_clear();
+	if (bpfpoke_field_resolve(mv, arg, f))
+		return p_err(EXIT_FAIL, "%s", lib_msg(strerror(errno)));
+	*data = calloc(1, f->size ? f->size : 1);
+	if (!*data)
+		return p_err(EXIT_FAIL, "out of memory");
+	lib_msg_clear();
+	if (bpfpoke_field_encode(f, &v, *data, f->size))
+		return p_err(EXIT_FAIL, "%s", lib_msg(strerror(errno)));
+	return 0;
+}
+
+/* FIELD=VALUE... of a struct key, by the map's key BTF; the rest zero. */
+static int parse_key_fields(int *argc, char ***argv,
+			    struct bpfpoke_session *s,
+			    const struct bpfpoke_map_info *m, unsigned char *key)
+{
+	struct bpfpoke_map_value mv;
+	struct bpfpoke_field f;
+	unsigned char *data;
+	struct btf *btf;
+	int n, err = 0;
+
+	if (!m->btf_kva || !m->btf_key_type_id)
+		return p_err(EXIT_FAIL, "map %u '%s' has no BTF for its key: give its bytes",
+			     m->id, m->name);
+	lib_msg_clear();
+	btf = bpfpoke_map_btf(s, m);
+	if (!btf)
+		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
+			     lib_msg(strerror(errno)));
+	bpfpoke_map_value_init(&mv, m, btf);
+	mv.btf_value_type_id = m->btf_key_type_id;
+	mv.value_size = m->key_size;
+	for (n = 0; n < *argc && strchr((*argv)[n], '=') &&
+		    strncmp((*argv)[n], "value.", 6); n++) {
+		data = NULL;
+		err = parse_field_value(&mv, (*argv)[n], &f, &data);
+		if (!err)
+			memcpy(key + f.offset, data, f.size);
+		free(data);
+		if (err)
+			break;
+	}
+	btf__free(btf);
+	*argc -= n;
+	*argv += n;
+	return err;
+}
+
+/*
+ * KEY := { [hex] BYTE... | NUMBER | FIELD=VALUE... }, up to 'cpu',
+ * 'value[.]' or the end.
+ */
+static int parse_key(int *argc, char ***argv, struct bpfpoke_session *s,
 		     const struct bpfpoke_map_info *m, unsigned char *key)
 {
 	unsigned long long v;
 	int n, i, err;
 	char *end;
 
+	if (*argc && strchr((*argv)[0], '=') && strncmp((*argv)[0], "value.", 6))
+		return parse_key_fields(argc, argv, s, m, key);
 	err = parse_bytes(argc, argv, "key", key, m->key_size, &n);
 	if (err || !n)
 		return err;
@@ -290,7 +449,7 @@ int do_map_lookup(int argc, char **argv)
 		err = p_err(EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	err = parse_key(&argc, &argv, m, key);
+	err = parse_key(&argc, &argv, s, m, key);
 	if (err)
 		goto out;
 	if (argc == 2 && !strcmp(argv[0], "cpu")) {
@@ -342,7 +501,7 @@ int do_map_lookup(int argc, char **argv)
 		err = d.err;
 out:
 	free(key);
-	free(d.val);
+	dump_fini(&d);
 	return err;
 }
 
@@ -371,33 +530,6 @@ static int parse_cpu(int *argc, char ***argv, __u32 *cpu)
 	*cpu = v;
 	*argc -= 2;
 	*argv += 2;
-	return 0;
-}
-
-/* FIELD=VALUE of the map's value BTF: a field and its encoded bytes. */
-static int parse_field_value(const struct bpfpoke_map_value *mv, char *arg,
-			     struct bpfpoke_field *f, unsigned char **data)
-{
-	struct bpfpoke_map_write_value v = { .type = BPFPOKE_VALUE_TEXT };
-	char *eq = strchr(arg, '=');
-
-	if (!eq || eq == arg)
-		return p_err(EXIT_USAGE, "expected FIELD=VALUE, got '%s'", arg);
-	*eq = 0;
-	if (strlen(eq + 1) > BPFPOKE_MAP_WRITE_TEXT_MAX)
-		return p_err(EXIT_USAGE, "the value of '%s' is longer than %d bytes",
-			     arg, BPFPOKE_MAP_WRITE_TEXT_MAX);
-	strcpy(v.text, eq + 1);
-	f->sz = sizeof(*f);
-	lib_msg_clear();
-	if (bpfpoke_field_resolve(mv, arg, f))
-		return p_err(EXIT_FAIL, "%s", lib_msg(strerror(errno)));
-	*data = calloc(1, f->size ? f->size : 1);
-	if (!*data)
-		return p_err(EXIT_FAIL, "out of memory");
-	lib_msg_clear();
-	if (bpfpoke_field_encode(f, &v, *data, f->size))
-		return p_err(EXIT_FAIL, "%s", lib_msg(strerror(errno)));
 	return 0;
 }
 
@@ -510,7 +642,7 @@ int map_update_prepare(struct bpfpoke_session *s, int argc, char **argv,
 		free(u);
 		return p_err(EXIT_FAIL, "out of memory");
 	}
-	err = parse_key(&argc, &argv, m, u->key);
+	err = parse_key(&argc, &argv, s, m, u->key);
 	if (!err)
 		err = parse_cpu(&argc, &argv, &cpu);
 	if (!err)

@@ -15,7 +15,8 @@
 #           zero KASLR offset under nokaslr
 #   list    `map list -j` equals `bpftool map list -j` (memlock aside)
 #   dump    `map dump` of each array map equals `bpftool map dump`
-#   elems   `map dump` of the map test target's maps (selftests/guest/
+#   elems   `map dump -j` (raw bytes and bpftool's "formatted" BTF view) of
+#           the map test target's maps (selftests/guest/
 #           maps.bpf.c, filled by maps_fill on 2 CPUs: array,
 #           percpu_array, hash with struct keys and collisions, lru_hash,
 #           percpu_hash, lru_percpu_hash, a 5-byte key, no-prealloc hash)
@@ -143,9 +144,10 @@ dump_values() {
 	grep -o '"value":\[[^]]*\]'
 }
 
-# A map dump as compared: bpftool's BTF view left out, sorted by key.
+# A map dump as compared: sorted by key, bpftool's BTF view ("formatted")
+# included.
 norm_dump() {
-	jq -cS 'map(del(.formatted)) | sort_by(.key)'
+	jq -cS 'sort_by(.key)'
 }
 # map_id NAME: the id of map NAME in bpftool's map list.
 map_id() {
@@ -157,7 +159,7 @@ key_args() {
 }
 
 elem_tests() {
-	local name id type want got nel bytes entry
+	local name id type want got nel bytes entry kb
 	for name in $elem_maps; do
 		id=$(map_id "$name")
 		type=$(jq -r --arg n "$name" '.[] | select(.name == $n) | .type' "$art/maps.json" 2> /dev/null)
@@ -187,10 +189,21 @@ $name key $bytes: bpftool $entry bpfpoke $got"
 	done
 	id=$(map_id pcpu_hash)
 	want=$(norm_dump < "$art/dump-$id.json" 2>&1)
-	entry=$(echo "$want" | jq -c '.[5] | .values = [.values[] | select(.cpu == 1)]')
+	entry=$(echo "$want" | jq -c '.[5] | .values = [.values[] | select(.cpu == 1)] |
+		.formatted.values = [.formatted.values[] | select(.cpu == 1)]')
 	got=$("${pk[@]}" -j map lookup id "$id" key hex $(key_args "$want" 5 | sed 's/0x//g') cpu 1 2>&1 | jq -cS . 2>&1)
 	[ "$got" = "$entry" ] || { ok=1; diag="$diag
 pcpu_hash cpu 1: bpftool $entry bpfpoke $got"; }
+	# flows' struct key by its fields (from element 3's bytes: jq's
+	# numbers cannot hold the 64-bit cookie).
+	want=$(norm_dump < "$art/dump-$(map_id flows).json" 2>&1)
+	kb=($(echo "$want" | jq -r '.[3].key[] | ltrimstr("0x")'))
+	entry=$(echo "$want" | jq -c '.[3]')
+	got=$("${pk[@]}" -j map lookup name flows key saddr=0x${kb[3]}${kb[2]}${kb[1]}${kb[0]} \
+		port=0x${kb[5]}${kb[4]} proto=0x${kb[6]} \
+		cookie=0x${kb[15]}${kb[14]}${kb[13]}${kb[12]}${kb[11]}${kb[10]}${kb[9]}${kb[8]} 2>&1 | jq -cS . 2>&1)
+	[ "${#kb[@]}" = 16 ] && [ "$got" = "$entry" ] || { ok=1; diag="$diag
+flows by fields: bpftool $entry bpfpoke $got"; }
 	want=$(norm_dump < "$art/dump-$(map_id cfg_array).json" 2>&1)
 	entry=$(echo "$want" | jq -c '.[] | select(.key == ["0x05","0x00","0x00","0x00"])')
 	got=$("${pk[@]}" -j map lookup name cfg_array key 5 2>&1 | jq -cS . 2>&1)
@@ -204,7 +217,7 @@ missing key: exit $rc: $got"; }
 	rc=$?
 	[ "$rc" = 1 ] && echo "$got" | grep -q "ringbuf maps are not supported" || { ok=1; diag="$diag
 ringbuf: exit $rc: $got"; }
-	result $ok "$v: map lookup by bytes, by number and per CPU equals bpftool's; a missing key and a ringbuf refused" "$diag"
+	result $ok "$v: map lookup by bytes, by struct key fields, by number and per CPU equals bpftool's; a missing key and a ringbuf refused" "$diag"
 
 	# A guest that does not run at all (its QEMU stopped, as a wedged
 	# guest's may be): its maps are dumped all the same.
