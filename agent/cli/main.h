@@ -136,6 +136,12 @@ bool map_is_percpu(const struct bpfpoke_map_info *m);
 int map_update_prepare(struct bpfpoke_session *s, int argc, char **argv,
 		       const struct bpfpoke_write_opts *wopts,
 		       struct bpfpoke_write_batch **out);
+/*
+ * write.c: --freeze's argument (none, sigstop, sigstop:PID, qmp:SOCKET)
+ * as a bpfpoke_freezer_open() spec in @spec, "" for none; 0 or a usage
+ * exit status, reported.
+ */
+int parse_freeze(const char *arg, char *spec, size_t size);
 /* write.c: `write`, or `map update` when @update. */
 int write_main(int argc, char **argv, bool update);
 

@@ -248,23 +248,83 @@ static int dump_arena(struct bpfpoke_session *s,
 	return err;
 }
 
+/*
+ * --freeze SPEC anywhere in @argv: taken out, the guest frozen for the
+ * reads (a snapshot), *@fz to thaw with read_thaw().  0, or an exit
+ * status with the error printed.
+ */
+static int read_freeze(int *argc, char **argv, struct bpfpoke_freezer **fz)
+{
+	BPFPOKE_OPTS(bpfpoke_freezer_opts, fopts,
+		     .flags = BPFPOKE_FREEZER_THAW_ON_POSIX_SIGNAL);
+	char spec[256] = "";
+	int i, j, err;
+
+	*fz = NULL;
+	for (i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--freeze"))
+			continue;
+		if (i + 1 >= *argc)
+			return p_err(EXIT_USAGE, "--freeze needs an argument");
+		err = parse_freeze(argv[i + 1], spec, sizeof(spec));
+		if (err)
+			return err;
+		for (j = i; j + 2 < *argc; j++)
+			argv[j] = argv[j + 2];
+		*argc -= 2;
+		i--;
+	}
+	if (!spec[0])
+		return 0;
+	lib_msg_clear();
+	*fz = bpfpoke_freezer_open(spec, &fopts);
+	if (!*fz)
+		return p_err(EXIT_FAIL, "%s", lib_msg(strerror(errno)));
+	lib_msg_clear();
+	if (bpfpoke_freeze(*fz)) {
+		err = p_err(EXIT_FAIL, "cannot freeze the guest: %s",
+			    lib_msg(strerror(errno)));
+		bpfpoke_freezer_close(*fz);
+		*fz = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* Continue a guest read_freeze() froze; @err, or the thaw's failure. */
+static int read_thaw(struct bpfpoke_freezer *fz, int err)
+{
+	if (!fz)
+		return err;
+	lib_msg_clear();
+	if (bpfpoke_thaw(fz) && !err)
+		err = p_err(EXIT_THAW, "the guest could not be continued (it may still be stopped): %s",
+			    lib_msg(strerror(errno)));
+	bpfpoke_freezer_close(fz);
+	return err;
+}
+
 int do_map_dump(int argc, char **argv)
 {
 	const struct bpfpoke_map_info *m = NULL;
+	struct bpfpoke_freezer *fz;
 	struct bpfpoke_session *s = NULL;
 	struct dump d;
 	int err;
 
-	err = map_parse(&argc, &argv, &s, &m);
+	err = read_freeze(&argc, argv, &fz);
 	if (err)
 		return err;
-	if (argc)
-		return p_err(EXIT_USAGE, "unexpected '%s'", argv[0]);
-	if (m->arena_globals)
-		return dump_arena(s, m);
+	err = map_parse(&argc, &argv, &s, &m);
+	if (!err && argc)
+		err = p_err(EXIT_USAGE, "unexpected '%s'", argv[0]);
+	if (!err && m->arena_globals)
+		err = dump_arena(s, m);
+	if (err || m->arena_globals)
+		return read_thaw(fz, err);
 	err = dump_init(&d, s, m);
 	if (err)
-		return err;
+		return read_thaw(fz, err);
 	if (json_output)
 		json_start_array(json);
 	lib_msg_clear();
@@ -280,7 +340,7 @@ int do_map_dump(int argc, char **argv)
 		printf("Found %llu element%s\n", d.nr, d.nr == 1 ? "" : "s");
 out:
 	dump_fini(&d);
-	return err;
+	return read_thaw(fz, err);
 }
 
 /* [hex] BYTE... of @size bytes into @buf, up to 'cpu', 'value[.]' or the end. */
@@ -429,21 +489,24 @@ int do_map_lookup(int argc, char **argv)
 {
 	const struct bpfpoke_map_info *m = NULL;
 	struct bpfpoke_session *s = NULL;
+	struct bpfpoke_freezer *fz;
 	struct bpfpoke_map_elem e;
 	unsigned char *key = NULL;
 	struct dump d;
 	int err;
 
-	err = map_parse(&argc, &argv, &s, &m);
+	err = read_freeze(&argc, argv, &fz);
 	if (err)
 		return err;
-	if (!argc || strcmp(argv[0], "key"))
-		return p_err(EXIT_USAGE, "expected 'key'");
+	err = map_parse(&argc, &argv, &s, &m);
+	if (!err && (!argc || strcmp(argv[0], "key")))
+		err = p_err(EXIT_USAGE, "expected 'key'");
+	if (!err)
+		err = dump_init(&d, s, m);
+	if (err)
+		return read_thaw(fz, err);
 	argc--;
 	argv++;
-	err = dump_init(&d, s, m);
-	if (err)
-		return err;
 	key = calloc(1, m->key_size);
 	if (!key) {
 		err = p_err(EXIT_FAIL, "out of memory");
@@ -502,7 +565,7 @@ int do_map_lookup(int argc, char **argv)
 out:
 	free(key);
 	dump_fini(&d);
-	return err;
+	return read_thaw(fz, err);
 }
 
 bool map_is_percpu(const struct bpfpoke_map_info *m)

@@ -120,7 +120,7 @@ static int write_help(void)
  * --freeze's argument as a bpfpoke_freezer_open() spec in @spec ("" for
  * none); sigstop means --vm's pid.  Returns 0 or a usage exit code.
  */
-static int parse_freeze(const char *arg, char *spec, size_t size)
+int parse_freeze(const char *arg, char *spec, size_t size)
 {
 	char *end;
 	long pid;

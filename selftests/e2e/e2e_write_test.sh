@@ -18,12 +18,14 @@
 #   - the VMM killed while an agent session writes in a loop: a clear
 #     error at once, no hang (the L1 kernel log is checked after the run);
 #   - a second guest whose RAM lies mostly above 4 GiB
-#     (max-ram-below-4g=256M) gets its write.
+#     (max-ram-below-4g=256M) gets its write;
+#   - the demo's hash map, walked through bpfpoke.ko, dumps as bpftool
+#     dumps it in the guest.
 # TAP.
 . /l2/lib.sh
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..20"
 if [ ! -c /dev/kvm ] || [ ! -x /bin/qemu-system-x86_64 ] || [ ! -x /bin/bpfpoke ]; then
 	echo "# no /dev/kvm, QEMU or bpfpoke in L1"
 	exit 4
@@ -53,6 +55,16 @@ bt=$(line "L2-BPFTOOL round 1 demo.bss")
 echo "# ${bt#*formatted}" | cut -c 1-200
 echo "$bt" | grep -q '"crash":1[,}]'
 ok $? "bpftool in the guest shows crash=1"
+
+# 1a: a hash map's buckets walked through bpfpoke.ko: the same JSON as
+# bpftool's dump inside the guest (same order: bucket by bucket), with
+# the guest frozen through QMP for the snapshot.
+poke -j map dump name demo_hash --freeze qmp:$qmp
+bt=$(line "L2-BPFTOOL round 1 demo_hash" | sed 's/^L2-BPFTOOL round 1 demo_hash //')
+got=$(tr -d ' \n' < /tmp/poke.out)
+echo "# bpftool: $(echo "$bt" | cut -c 1-150)"
+[ $rc = 0 ] && [ "$(echo "$bt" | grep -o '"key":\[' | wc -l)" = 12 ] && [ "$got" = "$bt" ]
+ok $? "map dump name demo_hash through bpfpoke.ko (under --freeze qmp) equals bpftool's 12 elements in the guest"
 
 # 1b: no kernel description: the guest's VMCOREINFO, kallsyms and BTF,
 # read through bpfpoke.ko.

@@ -419,6 +419,12 @@ update_tests() {
 	want=$(norm_dump < "$(dump_by_name "$art" lru)")
 	upd_lru=$(echo "$want" | jq -c '.[9].key')
 
+	# A snapshot: the guest paused through QMP for the dump, then continued.
+	want=$(norm_dump < "$(dump_by_name "$art" flows)")
+	out=$("${pk[@]}" -j map dump name flows --freeze qmp:"$work/qmp.sock" 2>&1 | norm_dump 2>&1)
+	[ -n "$want" ] && [ "$out" = "$want" ] || { ok=1; diag="$diag
+dump --freeze qmp: $(echo "$out" | head -c 300)"; }
+
 	out=$("${pk[@]}" -j map update name flows key $(echo "$upd_flow" | jq -r 'join(" ")') \
 		value weight=4242 tag=upd --freeze qmp:"$work/qmp.sock" 2>&1)
 	rc=$?
@@ -463,7 +469,7 @@ flows changed by a refused update"; }
 	echo "$out" | jq -e '.values[0].value[0:8] == ["0x77","0x66","0x55","0x44","0x33","0x22","0x11","0x00"]' > /dev/null 2>&1 ||
 		{ ok=1; diag="$diag
 pcpu_hash lookup after: $out"; }
-	result $ok "$v: map update in place (hash fields under --freeze qmp, per-CPU hash CPU 1 bytes, array, LRU); a missing key, a bad field and a ringbuf refused, nothing written" "$diag"
+	result $ok "$v: map dump under --freeze qmp equals bpftool's; map update in place (hash fields under --freeze qmp, per-CPU hash CPU 1 bytes, array, LRU); a missing key, a bad field and a ringbuf refused, nothing written" "$diag"
 }
 
 # json_check NAME WANT_RC JQ_FILTER -- ARGS...: `bpfpoke -j ARGS` exits

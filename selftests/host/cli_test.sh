@@ -34,7 +34,7 @@ SYMS
 truncate -s 64M "$tmp/ram"
 
 n=0
-echo "1..44"
+echo "1..47"
 check() {	# check NAME WANT_RC WANT_OUT_REGEX -- CMD...
 	local name=$1 want=$2 re=$3 out rc
 	shift 4
@@ -77,6 +77,9 @@ check "map help lists show and lookup" 0 "map lookup MAP key DATA" -- "$bpfpoke"
 check "read help" 0 "FIELD = VALUE" -- "$bpfpoke" read help
 check "write help: exit 7 documented" 0 "7 written, but the signal" -- "$bpfpoke" write help
 check "map show: no map" 2 "expected SUFFIX, 'id MAP_ID' or 'name MAP_NAME'" -- "$bpfpoke" "${desc[@]}" map show
+check "map dump: --freeze without its argument" 2 "--freeze needs an argument" -- "$bpfpoke" "${desc[@]}" map dump name x --freeze
+check "map dump: a bad --freeze" 2 "--freeze: expected none, sigstop" -- "$bpfpoke" "${desc[@]}" map dump name x --freeze bogus
+check "map lookup: --freeze sigstop needs --vm" 2 "--freeze sigstop needs --vm" -- "$bpfpoke" "${desc[@]}" map lookup name x key 1 --freeze sigstop
 check "map show: bad suffix" 2 "invalid map name suffix 'bss': does not start with '.'" -- "$bpfpoke" map show bss
 check "read: no field" 2 "read: expected SUFFIX FIELD" -- "$bpfpoke" read .bss
 check "read: bad field, json" 2 '^\{"error":"invalid field .a..b.: contains' -- "$bpfpoke" -j read .bss a..b

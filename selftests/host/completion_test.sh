@@ -29,7 +29,7 @@ ln -s "$(command -v sleep)" "$tmp/qemu-system-x86_64"
 vmm=$!
 touch "$tmp/guest-ram" "$tmp/vmlinux"
 
-tap_plan 31
+tap_plan 32
 
 bash -n "$script" 2>"$tmp/err"
 tap_result_text $? "the script parses" "$(cat "$tmp/err")"
@@ -92,6 +92,7 @@ check "map btf MAP: file" "bpfpoke map btf id 3 " "file"
 check "map btf SUFFIX: file" "bpfpoke map btf .bss " "file"
 check "map lookup MAP: key" "bpfpoke map lookup name flows " "key"
 check "map lookup SUFFIX: key" "bpfpoke map lookup .bss " "key"
+check "map dump: --freeze" "bpfpoke map dump name flows --f" "--freeze"
 check "map update: write options" "bpfpoke map update name flows key 1 value weight=1 --f" "--force --freeze"
 check "read: suffix" "bpfpoke read ." ".bss .data .rodata"
 check "write: options after FIELD=VALUE" "bpfpoke write .bss crash=1 --f" "--force --freeze"
