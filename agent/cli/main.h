@@ -145,6 +145,10 @@ int parse_freeze(const char *arg, char *spec, size_t size);
 /* write.c: `write`, or `map update` when @update. */
 int write_main(int argc, char **argv, bool update);
 
+/* map.c: the BTF of @m's program, or NULL with *@code (error printed). */
+struct btf *map_btf_get(struct bpfpoke_session *s,
+			const struct bpfpoke_map_info *m, int *code);
+
 /* Subcommands */
 int do_map(int argc, char **argv);
 int do_map_dump(int argc, char **argv);

@@ -26,6 +26,19 @@ int get_maps(struct bpfpoke_session **sp,
 	return 0;
 }
 
+struct btf *map_btf_get(struct bpfpoke_session *s,
+			const struct bpfpoke_map_info *m, int *code)
+{
+	struct btf *btf;
+
+	lib_msg_clear();
+	btf = bpfpoke_map_btf(s, m);
+	if (!btf)
+		*code = p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
+			      lib_msg(strerror(errno)));
+	return btf;
+}
+
 static void show_map_json(struct bpfpoke_session *s,
 			  const struct bpfpoke_map_info *m)
 {
@@ -208,11 +221,9 @@ static int do_show(int argc, char **argv)
 	if (!m->btf_kva)
 		return p_err(EXIT_FAIL, "map %u '%s' has no BTF: its value has no layout",
 			     m->id, m->name);
-	lib_msg_clear();
-	btf = bpfpoke_map_btf(s, m);
+	btf = map_btf_get(s, m, &err);
 	if (!btf)
-		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
-			     lib_msg(strerror(errno)));
+		return err;
 	bpfpoke_map_value_init(&mv, m, btf);
 	l = bpfpoke_layout_new(&mv);
 	if (!l) {
@@ -280,10 +291,9 @@ static int do_btf(int argc, char **argv)
 		return err;
 	if (argc != 2 || !is_prefix(argv[0], "file"))
 		return p_err(EXIT_USAGE, "expected 'file PATH'");
-	btf = bpfpoke_map_btf(s, m);
+	btf = map_btf_get(s, m, &err);
 	if (!btf)
-		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
-			     strerror(errno));
+		return err;
 	raw = btf__raw_data(btf, &size);
 	f = raw ? fopen(argv[1], "we") : NULL;
 	if (!f || fwrite(raw, 1, size, f) != size) {

@@ -190,6 +190,8 @@ static int print_elem(const void *key, const void *value,
 static int dump_init(struct dump *d, struct bpfpoke_session *s,
 		     const struct bpfpoke_map_info *m)
 {
+	int err;
+
 	memset(d, 0, sizeof(*d));
 	d->s = s;
 	d->m = m;
@@ -202,13 +204,11 @@ static int dump_init(struct dump *d, struct bpfpoke_session *s,
 		return p_err(EXIT_FAIL, "out of memory");
 	/* As bpftool: a "formatted" view when the map has BTF for its value. */
 	if (json_output && m->btf_kva && m->btf_value_type_id) {
-		lib_msg_clear();
-		d->btf = bpfpoke_map_btf(s, m);
+		d->btf = map_btf_get(s, m, &err);
 		if (!d->btf) {
 			free(d->val);
 			d->val = NULL;
-			return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s",
-				     m->id, lib_msg(strerror(errno)));
+			return err;
 		}
 	}
 	return 0;
@@ -423,11 +423,9 @@ static int parse_key_fields(int *argc, char ***argv,
 	if (!m->btf_kva || !m->btf_key_type_id)
 		return p_err(EXIT_FAIL, "map %u '%s' has no BTF for its key: give its bytes",
 			     m->id, m->name);
-	lib_msg_clear();
-	btf = bpfpoke_map_btf(s, m);
+	btf = map_btf_get(s, m, &err);
 	if (!btf)
-		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
-			     lib_msg(strerror(errno)));
+		return err;
 	bpfpoke_map_value_init(&mv, m, btf);
 	mv.btf_value_type_id = m->btf_key_type_id;
 	mv.value_size = m->key_size;
@@ -658,11 +656,9 @@ static int parse_value(int argc, char **argv, struct bpfpoke_session *s,
 	if (!m->btf_kva || !m->btf_value_type_id)
 		return p_err(EXIT_FAIL, "map %u '%s' has no BTF for its value: give its bytes",
 			     m->id, m->name);
-	lib_msg_clear();
-	u->btf = bpfpoke_map_btf(s, m);
+	u->btf = map_btf_get(s, m, &err);
 	if (!u->btf)
-		return p_err(EXIT_FAIL, "map %u: cannot read its BTF: %s", m->id,
-			     lib_msg(strerror(errno)));
+		return err;
 	bpfpoke_map_value_init(&mv, m, u->btf);
 	for (i = 0; i < argc; i++) {
 		if (u->nr >= BPFPOKE_WRITE_MAX)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jhash.h"
 #include "kmodel.h"
 
 /* A chain seen moving this often while walked is given up (-EAGAIN). */
@@ -19,58 +20,6 @@
 #define CHAIN_SLACK		(BPFPOKE_MAX_CPUS + 64)
 /* Buckets read at a time. */
 #define BUCKET_BATCH		256
-
-static __u32 rol32(__u32 w, unsigned int s)
-{
-	return w << s | w >> (32 - s);
-}
-
-/* include/linux/jhash.h's jhash(); jhash2() is the same on whole words. */
-static __u32 jhash(const void *key, __u32 length, __u32 initval)
-{
-	const unsigned char *k = key;
-	__u32 a, b, c;
-
-	a = b = c = 0xdeadbeef + length + initval;
-	while (length > 12) {
-		a += k[0] | k[1] << 8 | k[2] << 16 | (__u32)k[3] << 24;
-		b += k[4] | k[5] << 8 | k[6] << 16 | (__u32)k[7] << 24;
-		c += k[8] | k[9] << 8 | k[10] << 16 | (__u32)k[11] << 24;
-		a -= c; a ^= rol32(c, 4);  c += b;
-		b -= a; b ^= rol32(a, 6);  a += c;
-		c -= b; c ^= rol32(b, 8);  b += a;
-		a -= c; a ^= rol32(c, 16); c += b;
-		b -= a; b ^= rol32(a, 19); a += c;
-		c -= b; c ^= rol32(b, 4);  b += a;
-		length -= 12;
-		k += 12;
-	}
-	switch (length) {
-	case 12: c += (__u32)k[11] << 24;	/* fall through */
-	case 11: c += (__u32)k[10] << 16;	/* fall through */
-	case 10: c += (__u32)k[9] << 8;		/* fall through */
-	case 9:  c += k[8];			/* fall through */
-	case 8:  b += (__u32)k[7] << 24;	/* fall through */
-	case 7:  b += (__u32)k[6] << 16;	/* fall through */
-	case 6:  b += (__u32)k[5] << 8;		/* fall through */
-	case 5:  b += k[4];			/* fall through */
-	case 4:  a += (__u32)k[3] << 24;	/* fall through */
-	case 3:  a += (__u32)k[2] << 16;	/* fall through */
-	case 2:  a += (__u32)k[1] << 8;		/* fall through */
-	case 1:  a += k[0];
-		c ^= b; c -= rol32(b, 14);
-		a ^= c; a -= rol32(c, 11);
-		b ^= a; b -= rol32(a, 25);
-		c ^= b; c -= rol32(b, 16);
-		a ^= c; a -= rol32(c, 4);
-		b ^= a; b -= rol32(a, 14);
-		c ^= b; c -= rol32(b, 24);
-		break;
-	default:
-		break;
-	}
-	return c;
-}
 
 enum elem_kind { EK_NONE, EK_ARRAY, EK_PERCPU_ARRAY, EK_HASH, EK_PERCPU_HASH };
 
@@ -361,7 +310,7 @@ static int chain_read(struct bpfpoke_session *s,
 		memcpy(&hash, p + l->elem_hash.off, sizeof(hash));
 		if ((hash & (h->n_buckets - 1)) != b)
 			return CHAIN_MOVED;
-		if (jhash(p + l->elem_hdr_size, h->key_size, h->hashrnd) != hash)
+		if (bpfpoke_jhash(p + l->elem_hdr_size, h->key_size, h->hashrnd) != hash)
 			return -EBADMSG;
 		c->kva[c->nr++] = kva;
 		memcpy(&node, p + l->elem_node.off + l->nulls_next.off,
@@ -450,7 +399,7 @@ int bpfpoke_map_lookup(struct bpfpoke_session *s,
 	err = htab_read(s, map, kind, &h);
 	if (err)
 		return bpfpoke_err(err);
-	b = jhash(key, map->key_size, h.hashrnd) & (h.n_buckets - 1);
+	b = bpfpoke_jhash(key, map->key_size, h.hashrnd) & (h.n_buckets - 1);
 	err = bucket_read(s, map, &h, b, 0, false, &c);
 	if (!err) {
 		err = -ENOENT;

@@ -25,6 +25,7 @@
 #include <bpf/btf.h>
 
 #include "bpfpoke.h"
+#include "../../agent/lib/jhash.h"
 
 #define SY_RAM_SIZE		(64ULL << 20)
 #define SY_START_KERNEL_MAP	0xffffffff80000000ULL
@@ -735,58 +736,6 @@ static inline int synth_add_arena(struct synth *sy)
 	return 0;
 }
 
-static inline __u32 sy_rol32(__u32 w, unsigned int s)
-{
-	return w << s | w >> (32 - s);
-}
-
-/* include/linux/jhash.h's jhash(), as map_elem.c has it. */
-static inline __u32 sy_jhash(const void *key, __u32 length, __u32 initval)
-{
-	const unsigned char *k = key;
-	__u32 a, b, c;
-
-	a = b = c = 0xdeadbeef + length + initval;
-	while (length > 12) {
-		a += k[0] | k[1] << 8 | k[2] << 16 | (__u32)k[3] << 24;
-		b += k[4] | k[5] << 8 | k[6] << 16 | (__u32)k[7] << 24;
-		c += k[8] | k[9] << 8 | k[10] << 16 | (__u32)k[11] << 24;
-		a -= c; a ^= sy_rol32(c, 4);  c += b;
-		b -= a; b ^= sy_rol32(a, 6);  a += c;
-		c -= b; c ^= sy_rol32(b, 8);  b += a;
-		a -= c; a ^= sy_rol32(c, 16); c += b;
-		b -= a; b ^= sy_rol32(a, 19); a += c;
-		c -= b; c ^= sy_rol32(b, 4);  b += a;
-		length -= 12;
-		k += 12;
-	}
-	switch (length) {
-	case 12: c += (__u32)k[11] << 24;	/* fall through */
-	case 11: c += (__u32)k[10] << 16;	/* fall through */
-	case 10: c += (__u32)k[9] << 8;		/* fall through */
-	case 9:  c += k[8];			/* fall through */
-	case 8:  b += (__u32)k[7] << 24;	/* fall through */
-	case 7:  b += (__u32)k[6] << 16;	/* fall through */
-	case 6:  b += (__u32)k[5] << 8;		/* fall through */
-	case 5:  b += k[4];			/* fall through */
-	case 4:  a += (__u32)k[3] << 24;	/* fall through */
-	case 3:  a += (__u32)k[2] << 16;	/* fall through */
-	case 2:  a += (__u32)k[1] << 8;		/* fall through */
-	case 1:  a += k[0];
-		c ^= b; c -= sy_rol32(b, 14);
-		a ^= c; a -= sy_rol32(c, 11);
-		b ^= a; b -= sy_rol32(a, 25);
-		c ^= b; c -= sy_rol32(b, 16);
-		a ^= c; a -= sy_rol32(c, 4);
-		b ^= a; b -= sy_rol32(a, 14);
-		c ^= b; c -= sy_rol32(b, 24);
-		break;
-	default:
-		break;
-	}
-	return c;
-}
-
 /*
  * The value bytes synth_add_elem_maps() gives element @i of map @id (for
  * per-CPU maps, CPU @cpu's copy; else @cpu is 0): @n bytes into @v.
@@ -889,7 +838,7 @@ static inline int sy_htab_build(struct synth *sy, struct sy_htab *h, __u32 id,
 		__u32 hash;
 
 		sy_elem_key(key_size, n, key);
-		hash = sy_jhash(key, key_size, hashrnd);
+		hash = bpfpoke_jhash(key, key_size, hashrnd);
 		b = hash & (n_buckets - 1);
 		if (!q[b])
 			continue;

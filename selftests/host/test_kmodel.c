@@ -1163,7 +1163,7 @@ static void missing_key(const struct sy_htab *h, __u32 b, unsigned char *k)
 
 	for (n = 50000; n < 200000; n++) {
 		sy_elem_key(h->key_size, n, k);
-		if ((sy_jhash(k, h->key_size, h->hashrnd) & (h->n_buckets - 1)) == b)
+		if ((bpfpoke_jhash(k, h->key_size, h->hashrnd) & (h->n_buckets - 1)) == b)
 			return;
 	}
 	memset(k, 0, 8);
@@ -1239,10 +1239,10 @@ TEST(jhash)
 {
 	static const char four[] = "Four score and seven years ago";
 
-	EXPECT_EQ(0xdeadbeefU, sy_jhash("", 0, 0));
-	EXPECT_EQ(0xbd5b7ddeU, sy_jhash("", 0, 0xdeadbeef));
-	EXPECT_EQ(0x17770551U, sy_jhash(four, 30, 0));
-	EXPECT_EQ(0xcd628161U, sy_jhash(four, 30, 1));
+	EXPECT_EQ(0xdeadbeefU, bpfpoke_jhash("", 0, 0));
+	EXPECT_EQ(0xbd5b7ddeU, bpfpoke_jhash("", 0, 0xdeadbeef));
+	EXPECT_EQ(0x17770551U, bpfpoke_jhash(four, 30, 0));
+	EXPECT_EQ(0xcd628161U, bpfpoke_jhash(four, 30, 1));
 }
 
 TEST_F(guest, htab_iterate)
