@@ -18,14 +18,12 @@
 #   - the VMM killed while an agent session writes in a loop: a clear
 #     error at once, no hang (the L1 kernel log is checked after the run);
 #   - a second guest whose RAM lies mostly above 4 GiB
-#     (max-ram-below-4g=256M) gets its write;
-#   - the demo's hash map, walked through bpfpoke.ko, dumps as bpftool
-#     dumps it in the guest.
+#     (max-ram-below-4g=256M) gets its write.
 # TAP.
 . /l2/lib.sh
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..19"
 if [ ! -c /dev/kvm ] || [ ! -x /bin/qemu-system-x86_64 ] || [ ! -x /bin/bpfpoke ]; then
 	echo "# no /dev/kvm, QEMU or bpfpoke in L1"
 	exit 4
@@ -55,16 +53,6 @@ bt=$(line "L2-BPFTOOL round 1 demo.bss")
 echo "# ${bt#*formatted}" | cut -c 1-200
 echo "$bt" | grep -q '"crash":1[,}]'
 ok $? "bpftool in the guest shows crash=1"
-
-# 1a: a hash map's buckets walked through bpfpoke.ko: the same JSON as
-# bpftool's dump inside the guest (same order: bucket by bucket), with
-# the guest frozen through QMP for the snapshot.
-poke -j map dump name demo_hash --freeze qmp:$qmp
-bt=$(line "L2-BPFTOOL round 1 demo_hash" | sed 's/^L2-BPFTOOL round 1 demo_hash //')
-got=$(tr -d ' \n' < /tmp/poke.out)
-echo "# bpftool: $(echo "$bt" | cut -c 1-150)"
-[ $rc = 0 ] && [ "$(echo "$bt" | grep -o '"key":\[' | wc -l)" = 12 ] && [ "$got" = "$bt" ]
-ok $? "map dump name demo_hash through bpfpoke.ko (under --freeze qmp) equals bpftool's 12 elements in the guest"
 
 # 1b: no kernel description: the guest's VMCOREINFO, kallsyms and BTF,
 # read through bpfpoke.ko.
@@ -105,10 +93,10 @@ ok $? "the guest got WRITE_FAILED and nothing was written (crash is still 1)"
 # description: the guest's own, through bpfpoke.ko.
 described=$kern
 kern=
-poke --json write .bss peer_flag=3 --signal unix:$sock
+poke --json write .bss peer_flag=3 --freeze qmp:$qmp --signal unix:$sock
 kern=$described
 [ $rc = 0 ] && grep -q '"map":"peer.bss"' /tmp/poke.out
-ok $? "write .bss peer_flag=3 with no kernel description picks peer.bss, the only .bss map with that field"
+ok $? "write .bss peer_flag=3 with no kernel description, under --freeze qmp, picks peer.bss, the only .bss map with that field"
 round 4 &&
 	[ "$(line 'DEMO-CHANGED round 4')" = "DEMO-CHANGED round 4: nothing" ] &&
 	line "L2-BPFTOOL round 4 peer.bss" | grep -q '"peer_flag":3'
@@ -126,7 +114,7 @@ ok $? "the guest got WRITE_FAILED and nothing was written"
 
 # 6: atomicity.  The checker reads tunable and arr[7]; each batch writes
 # both to k with the VMM stopped.
-wait_log "DEMO-CHECKING" 30
+wait_log "DEMO-CHECKING" 90
 k=1 bad=0
 while [ $k -le 12 ]; do
 	# Odd k: SIGSTOP; even k: QMP stop/cont.

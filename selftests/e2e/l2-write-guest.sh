@@ -28,18 +28,8 @@ if [ "$(arg demo.peer)" = 1 ]; then
 		echo "L2-FAIL bpftool prog load peer.bpf.o: $(cat /tmp/peer.log)"
 	fi
 fi
-# The demo's hash map: 12 elements, filled once after the demo loaded
-# it, dumped every round (e2e_write_test walks it through bpfpoke.ko).
-maps="$maps demo_hash"
 cat > /bin/demo-dump <<DUMP
 #!/bin/sh
-if [ ! -e /tmp/hash-filled ]; then
-	for k in 2 3 4 5 6 7 8 9 10 11 12 13; do
-		bpftool map update name demo_hash key \$k 0 0 0 value \$((k * 3)) 0 0 0 0 0 0 0 ||
-			echo "L2-FAIL bpftool map update demo_hash key \$k"
-	done
-	touch /tmp/hash-filled
-fi
 for m in $maps; do
 	echo "L2-BPFTOOL round \$DEMO_ROUND \$m \$(bpftool map dump name \$m -j 2>&1 | tr -d ' \n')"
 done

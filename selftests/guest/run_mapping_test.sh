@@ -46,6 +46,8 @@
 #   BPFPOKE_WRITE_VARIANT	the variant that runs the write tests (default kaslr)
 #   BPFPOKE_GUEST_TIMEOUT	seconds to wait for one guest (default 120)
 #   BPFPOKE_KEEP=DIR	keep the guest artifacts of the last variant in DIR
+#   BPFPOKE_SEED_DIR=DIR	save fuzz seeds from the guest there (its
+#			VMCOREINFO text, its programs' BTF): selftests/fuzz/seeds/
 #   BPFPOKE_QEMU_LOCK_HELD=1	the caller holds /tmp/bpfpoke-qemu.lock
 set -u
 
@@ -233,6 +235,17 @@ $name: bpftool $(echo "$want" | head -c 300) bpfpoke $(echo "$got" | head -c 300
 QEMU was not stopped"; }
 	kill -CONT "$qpid"
 	result $ok "$v: a stopped guest (QEMU under SIGSTOP) has its hash maps dumped as bpftool dumped them" "$diag"
+}
+
+# save_seeds DIR RELEASE: fuzz seeds from the running guest.
+save_seeds() {
+	local gpa
+	mkdir -p "$1"
+	gpa=$("$bpfpoke" --mem-file "$ram" -j kernel vmcoreinfo | jq -r .gpa)
+	dd if="$ram" bs=4096 skip=$((gpa / 4096)) count=1 status=none |
+		tr -d '\000' > "$1/vmcoreinfo-$2"
+	"${pk[@]}" map btf name demo.bss file "$1/btf-demo-$2" > /dev/null
+	"${pk[@]}" map btf name flows file "$1/btf-maps-$2" > /dev/null
 }
 
 # boot VARIANT: start the guest and wait for its marker, left in $marker
@@ -568,6 +581,9 @@ for v in $variants; do
 	mkdir -p "$art"
 	tar -xf "$work/out.img" -C "$art" 2> /dev/null
 	pk=("$bpfpoke" --mem-file "$ram" --btf "$art/vmlinux.btf" --symbols "$art/kallsyms")
+	if [ -n "${BPFPOKE_SEED_DIR:-}" ]; then
+		save_seeds "$BPFPOKE_SEED_DIR" "$(cat "$art/release")"
+	fi
 
 	# kernel: KASLR found from guest memory alone.
 	want_text=$(awk '$3 == "_text" { print "0x" $1; exit }' "$art/kallsyms" | sed 's/0x0*/0x/')
