@@ -246,6 +246,53 @@ save_seeds() {
 		tr -d '\000' > "$1/vmcoreinfo-$2"
 	"${pk[@]}" map btf name demo.bss file "$1/btf-demo-$2" > /dev/null
 	"${pk[@]}" map btf name flows file "$1/btf-maps-$2" > /dev/null
+	kallsyms_seed "$1/vmcoreinfo-$2" "$1/kallsyms-$2"
+}
+
+# kallsyms_seed VMCOREINFO OUT: the guest's own kallsyms tables, cut to
+# their first 1000 symbols, in fuzz_kallsyms' input layout: the count at
+# 0 (byte 4: has a relative base, at 8), token index at 0x10, token
+# table at 0x210, offsets at 0x1000, names at 0x2000, then a page of 0.
+kallsyms_seed() {
+	local vi=$1 out=$2 pb n=1000 tlen nlen
+	pb=$(sed -n 's/^NUMBER(phys_base)=//p' "$vi")
+	# A kernel-image address's guest-physical one, as __pa_symbol().
+	gpa() {
+		local a
+		a=$(sed -n "s/^SYMBOL($1)=//p" "$vi")
+		[ -n "$a" ] && echo $((0x$a - 0xffffffff80000000 + pb))
+	}
+	rd() {	# rd GPA BYTES
+		dd if="$ram" iflag=skip_bytes,count_bytes bs=64K skip="$1" count="$2" status=none
+	}
+	put() {	# put OFFSET: stdin into $out at OFFSET
+		dd of="$out" oflag=seek_bytes conv=notrunc bs=64K seek="$1" status=none
+	}
+	# The token table: 256 NUL-terminated tokens.
+	tlen=$(rd "$(gpa kallsyms_token_table)" 4096 | od -An -v -tu1 -w1 |
+		awk '{ p++ } $1 == 0 && ++z == 256 { print p; exit }')
+	# The names of the first $n symbols: a 1- or 2-byte (ULEB128) length each.
+	nlen=$(rd "$(gpa kallsyms_names)" 65536 | od -An -v -tu1 -w1 |
+		awk -v n=$n '{ b[i++] = $1 } END {
+			for (k = 0; k < n; k++) {
+				l = b[p]
+				if (l >= 128) { l = l - 128 + b[p + 1] * 128; p += 2 } else p++
+				p += l
+			}
+			print p }')
+	[ -n "$tlen" ] && [ "$tlen" -le $((0x1000 - 0x210)) ] && [ -n "$nlen" ] || return 1
+	rm -f "$out"
+	# A page more: the decoder reads names a page at a time at least.
+	truncate -s $((0x2000 + nlen + 4096)) "$out"
+	printf "\\x$(printf %02x $((n & 255)))\\x$(printf %02x $((n >> 8)))" | put 0
+	if [ -n "$(gpa kallsyms_relative_base)" ]; then
+		printf '\001' | put 4
+		rd "$(gpa kallsyms_relative_base)" 8 | put 8
+	fi
+	rd "$(gpa kallsyms_token_index)" 512 | put $((0x10))
+	rd "$(gpa kallsyms_token_table)" "$tlen" | put $((0x210))
+	rd "$(gpa kallsyms_offsets)" $((4 * n)) | put $((0x1000))
+	rd "$(gpa kallsyms_names)" "$nlen" | put $((0x2000))
 }
 
 # boot VARIANT: start the guest and wait for its marker, left in $marker
