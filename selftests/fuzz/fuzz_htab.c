@@ -26,6 +26,7 @@
 
 #include "bpfpoke.h"
 #include "../host/synth_image.h"
+#include "fuzz_common.h"
 
 #define NR_AREAS	5
 /* Elements a walk hands over before the callback stops it. */
@@ -44,32 +45,14 @@ struct area {
 
 static struct area areas[NR_AREAS];
 
-static int quiet(enum bpfpoke_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* libFuzzer ends with exit(): the guest's files go with it. */
-static void remove_files(void)
-{
-	unlink(sy.btf_path);
-	unlink(sy.sym_path);
-	rmdir(dir);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir))
-		exit(1);
-	atexit(remove_files);
+	fuzz_synth_dir(&sy, dir);
 	if (synth_build(&sy, 4) || synth_add_elem_maps(&sy) ||
 	    synth_finish(&sy, dir)) {
 		fprintf(stderr, "fuzz_htab: cannot build the synthetic guest\n");
@@ -83,7 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	areas[4] = (struct area){ SY_TEXT_KVA + SY_OFF_NR_CPU_IDS,
 				  SY_OFF_PER_CPU_OFFSET + 8 * SY_NR_CPUS -
 				  SY_OFF_NR_CPU_IDS };
-	bpfpoke_set_print(quiet);
+	bpfpoke_set_print(fuzz_quiet);
 	return 0;
 }
 

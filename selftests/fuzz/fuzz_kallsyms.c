@@ -14,6 +14,7 @@
 #include "bpfpoke.h"
 #include "kmodel.h"
 #include "mem.h"
+#include "fuzz_common.h"
 
 #define check(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
@@ -42,14 +43,6 @@ static void bm_close(struct mem *m)
 
 static const struct mem_ops buf_ops = { .read = bm_read, .close = bm_close };
 
-static int quiet(enum bpfpoke_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,7 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	bpfpoke_set_print(quiet);
+	bpfpoke_set_print(fuzz_quiet);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 
 #include "bpfpoke.h"
 #include "../host/synth_image.h"
+#include "fuzz_common.h"
 
 static struct synth sy;
 static char dir[] = "/tmp/bpfpoke-fuzz.XXXXXX";
@@ -33,32 +34,14 @@ struct area {
 
 static struct area areas[5];
 
-static int quiet(enum bpfpoke_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* libFuzzer ends with exit(): the guest's files go with it. */
-static void remove_files(void)
-{
-	unlink(sy.btf_path);
-	unlink(sy.sym_path);
-	rmdir(dir);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir))
-		exit(1);
-	atexit(remove_files);
+	fuzz_synth_dir(&sy, dir);
 	if (synth_build(&sy, 5) || synth_finish(&sy, dir)) {
 		fprintf(stderr, "fuzz_kmodel: cannot build the synthetic guest\n");
 		exit(1);
@@ -68,7 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	areas[2] = (struct area){ SY_TEXT_GPA + SY_OFF_MAP_IDR, 4096 };
 	areas[3] = (struct area){ SY_VMALLOC_GPA, sy.vm_next_gpa - SY_VMALLOC_GPA };
 	areas[4] = (struct area){ sy.btf_raw_gpa, sy.btf_raw_size };
-	bpfpoke_set_print(quiet);
+	bpfpoke_set_print(fuzz_quiet);
 	return 0;
 }
 
