@@ -12,6 +12,9 @@
 
 #include "main.h"
 
+/* Most bytes of one element's per-CPU values held at once. */
+#define PERCPU_VALUES_MAX	(64U << 20)
+
 struct dump {
 	struct bpfpoke_session *s;
 	const struct bpfpoke_map_info *m;
@@ -102,6 +105,13 @@ static int read_cpus(struct dump *d, const struct bpfpoke_map_elem *e)
 		d->err = cpus_init(d);
 		if (d->err)
 			return -1;
+	}
+	/* Both sizes come from guest memory: 8192 CPUs x 1 MiB is too much. */
+	if ((__u64)d->nr_cpus * m->value_size > PERCPU_VALUES_MAX) {
+		d->err = p_err(EXIT_FAIL, "map %u: %u CPUs' values of %u bytes are more than %u MiB",
+			       m->id, d->nr_cpus, m->value_size,
+			       PERCPU_VALUES_MAX >> 20);
+		return -1;
 	}
 	if (!d->vals) {
 		d->vals = calloc(d->nr_cpus, m->value_size);
