@@ -6,6 +6,9 @@
  * strings), bools, enums by name, NUL-terminated printable char arrays
  * as strings, other arrays as lists, structs and unions as objects,
  * pointers as numbers, a DATASEC as {"SEC": [{"var": ...}, ...]}.
+ * The plain-text view (bpftool's map dump without -j, for maps with BTF)
+ * differs only in printing bitfields and 128-bit integers as bare 0x...
+ * and pointers as "%p" does.
  * The BTF is the guest's: every access is checked against @size and the
  * nesting is bounded.
  */
@@ -20,9 +23,11 @@
 #define BTF_JSON_MAX_DEPTH	64
 
 struct bj {
+	struct json *j;
 	const struct btf *btf;
 	const unsigned char *base;
 	size_t size;
+	bool plain;	/* bpftool's plain-text view (is_plain_text) */
 };
 
 static int bj_type(const struct bj *b, __u32 id, __u32 bit_off,
@@ -71,7 +76,10 @@ static int bj_bits(const struct bj *b, size_t off, __u32 bit_off,
 			 (unsigned long long)hi, (unsigned long long)lo);
 	else
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)lo);
-	json_string(json, buf);
+	if (b->plain)
+		json_raw(b->j, buf);
+	else
+		json_string(b->j, buf);
 	return 0;
 }
 
@@ -103,20 +111,20 @@ static int bj_int(const struct bj *b, const struct btf_type *t,
 	v = bj_le(b, off, bits / 8);
 	switch (BTF_INT_ENCODING(info)) {
 	case 0:
-		json_uint(json, v);
+		json_uint(b->j, v);
 		return 0;
 	case BTF_INT_SIGNED:
 		if (bits < 64 && (v >> (bits - 1)) & 1)
 			v |= ~0ULL << bits;
-		json_int(json, (__s64)v);
+		json_int(b->j, (__s64)v);
 		return 0;
 	case BTF_INT_CHAR:
 		/* bpftool: "c", or "\u00XX" when not printable; the same string. */
 		c[0] = v;
-		json_string_len(json, c, 1);
+		json_string_len(b->j, c, 1);
 		return 0;
 	case BTF_INT_BOOL:
-		json_bool(json, v & 0xff);
+		json_bool(b->j, v & 0xff);
 		return 0;
 	default:
 		return -EINVAL;
@@ -140,7 +148,7 @@ static int bj_enum(const struct bj *b, const struct btf_type *t, size_t off)
 
 		for (i = 0; i < n; i++, e++)
 			if (v == e->val) {
-				json_string(json, btf__name_by_offset(b->btf,
+				json_string(b->j, btf__name_by_offset(b->btf,
 								      e->name_off));
 				return 0;
 			}
@@ -149,12 +157,12 @@ static int bj_enum(const struct bj *b, const struct btf_type *t, size_t off)
 
 		for (i = 0; i < n; i++, e++)
 			if ((__u64)v == btf_enum64_value(e)) {
-				json_string(json, btf__name_by_offset(b->btf,
+				json_string(b->j, btf__name_by_offset(b->btf,
 								      e->name_off));
 				return 0;
 			}
 	}
-	json_int(json, v);
+	json_int(b->j, v);
 	return 0;
 }
 
@@ -196,7 +204,7 @@ static int bj_array(const struct bj *b, const struct btf_type *t,
 	int err = 0;
 
 	if (bj_is_str(b, a, off)) {
-		json_string(json, (const char *)b->base + off);
+		json_string(b->j, (const char *)b->base + off);
 		return 0;
 	}
 	esz = btf__resolve_size(b->btf, a->type);
@@ -205,10 +213,10 @@ static int bj_array(const struct bj *b, const struct btf_type *t,
 	/* An array is no larger than the data; empty elements are few. */
 	if (esz ? (__u64)a->nelems * esz > b->size : a->nelems > 65536)
 		return -EINVAL;
-	json_start_array(json);
+	json_start_array(b->j);
 	for (i = 0; i < a->nelems && !err; i++)
 		err = bj_type(b, a->type, 0, off + i * esz, depth + 1);
-	json_end_array(json);
+	json_end_array(b->j);
 	return err;
 }
 
@@ -219,20 +227,20 @@ static int bj_struct(const struct bj *b, const struct btf_type *t,
 	__u16 i, n = btf_vlen(t);
 	int err = 0;
 
-	json_start_object(json);
+	json_start_object(b->j);
 	for (i = 0; i < n && !err; i++, m++) {
 		__u32 bo = btf_member_bit_offset(t, i);
 		__u32 bsz = btf_member_bitfield_size(t, i);
 		const char *name = btf__name_by_offset(b->btf, m->name_off);
 
-		json_name(json, name ? name : "");
+		json_name(b->j, name ? name : "");
 		if (bsz)
 			err = bj_bits(b, off, bo, bsz);
 		else
 			err = bj_type(b, m->type, bo % 8, off + bo / 8,
 				      depth + 1);
 	}
-	json_end_object(json);
+	json_end_object(b->j);
 	return err;
 }
 
@@ -243,13 +251,13 @@ static int bj_datasec(const struct bj *b, const struct btf_type *t,
 	__u16 i, n = btf_vlen(t);
 	int err = 0;
 
-	json_start_object(json);
-	json_name(json, btf__name_by_offset(b->btf, t->name_off));
-	json_start_array(json);
+	json_start_object(b->j);
+	json_name(b->j, btf__name_by_offset(b->btf, t->name_off));
+	json_start_array(b->j);
 	for (i = 0; i < n && !err; i++, v++)
 		err = bj_type(b, v->type, 0, off + v->offset, depth + 1);
-	json_end_array(json);
-	json_end_object(json);
+	json_end_array(b->j);
+	json_end_object(b->j);
 	return err;
 }
 
@@ -274,7 +282,20 @@ static int bj_type(const struct bj *b, __u32 id, __u32 bit_off,
 	case BTF_KIND_PTR:
 		if (!bj_fits(b, off, 8))
 			return -EINVAL;
-		json_uint(json, bj_le(b, off, 8));
+		if (b->plain) {
+			/* bpftool prints it with glibc's "%p". */
+			__u64 v = bj_le(b, off, 8);
+			char buf[24];
+
+			if (v)
+				snprintf(buf, sizeof(buf), "0x%llx",
+					 (unsigned long long)v);
+			else
+				strcpy(buf, "(nil)");
+			json_raw(b->j, buf);
+		} else {
+			json_uint(b->j, bj_le(b, off, 8));
+		}
 		return 0;
 	case BTF_KIND_TYPEDEF:
 	case BTF_KIND_VOLATILE:
@@ -283,12 +304,12 @@ static int bj_type(const struct bj *b, __u32 id, __u32 bit_off,
 	case BTF_KIND_TYPE_TAG:
 		return bj_type(b, t->type, bit_off, off, depth + 1);
 	case BTF_KIND_VAR:
-		json_start_object(json);
-		json_name(json, btf__name_by_offset(b->btf, t->name_off));
+		json_start_object(b->j);
+		json_name(b->j, btf__name_by_offset(b->btf, t->name_off));
 		{
 			int err = bj_type(b, t->type, bit_off, off, depth + 1);
 
-			json_end_object(json);
+			json_end_object(b->j);
 			return err;
 		}
 	case BTF_KIND_DATASEC:
@@ -298,10 +319,12 @@ static int bj_type(const struct bj *b, __u32 id, __u32 bit_off,
 	}
 }
 
-int btf_json(const struct btf *btf, __u32 type_id, const void *data,
-	     size_t size)
+int btf_json(struct json *j, const struct btf *btf, __u32 type_id,
+	     const void *data, size_t size, bool plain)
 {
-	struct bj b = { .btf = btf, .base = data, .size = size };
+	struct bj b = {
+		.j = j, .btf = btf, .base = data, .size = size, .plain = plain,
+	};
 
 	return bj_type(&b, type_id, 0, 0, 0);
 }

@@ -2,6 +2,10 @@
 /*
  * A small streaming JSON writer, in the spirit of bpftool's json_writer:
  * the caller nests objects and arrays, the writer places the commas.
+ * Pretty output is laid out as bpftool's (-p, and its plain-text BTF
+ * dumps): each member name on a line of its own, indented by four spaces
+ * a level; array elements follow each other on the line ("[{", "},{",
+ * "[1,2,3"); a closing bracket on its own line after anything.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -49,7 +53,7 @@ static void indent(struct json *j)
 		fputs("    ", j->f);
 }
 
-/* Comma and indentation before a value or a name. */
+/* The comma before a value or a name. */
 static void sep(struct json *j)
 {
 	if (j->after_name) {
@@ -58,11 +62,8 @@ static void sep(struct json *j)
 	}
 	if (j->depth > 0 && j->depth < MAX_NEST && j->used[j->depth])
 		fputc(',', j->f);
-	if (j->depth > 0) {
-		if (j->depth < MAX_NEST)
-			j->used[j->depth] = true;
-		indent(j);
-	}
+	if (j->depth > 0 && j->depth < MAX_NEST)
+		j->used[j->depth] = true;
 }
 
 static void open_nest(struct json *j, char c)
@@ -137,6 +138,7 @@ static void put_string(struct json *j, const char *s, size_t len)
 void json_name(struct json *j, const char *name)
 {
 	sep(j);
+	indent(j);
 	put_string(j, name, strlen(name));
 	fputs(j->pretty ? ": " : ":", j->f);
 	j->after_name = true;
@@ -152,6 +154,12 @@ void json_string_len(struct json *j, const void *s, size_t len)
 {
 	sep(j);
 	put_string(j, s, len);
+}
+
+void json_raw(struct json *j, const char *token)
+{
+	sep(j);
+	fputs(token, j->f);
 }
 
 void json_null(struct json *j)

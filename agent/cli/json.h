@@ -24,6 +24,8 @@ void json_string(struct json *j, const char *s);
 /* @len bytes, NULs included. */
 void json_string_len(struct json *j, const void *s, size_t len);
 void json_null(struct json *j);
+/* @token as it is (bpftool's plain-text BTF dumps print 0x... bare). */
+void json_raw(struct json *j, const char *token);
 /* NaN and infinities as null. */
 void json_double(struct json *j, double v);
 void json_uint(struct json *j, __u64 v);

@@ -120,13 +120,15 @@ int map_parse(int *argc, char ***argv, struct bpfpoke_session **sp,
 /* map_elem.c: bytes as bpftool prints them: "NAME": ["0x01", ...] under -j. */
 void print_bytes(const char *name, const unsigned char *p, size_t n);
 /*
- * btf_json.c: @size bytes at @data as BTF type @type_id, printed as
- * bpftool's "formatted" JSON.  0, or a negative errno for BTF that does
- * not describe the data (the JSON printed so far is left as it is).
+ * btf_json.c: @size bytes at @data as BTF type @type_id, printed to @j as
+ * bpftool's "formatted" JSON, or with @plain as its plain-text BTF view.
+ * 0, or a negative errno for BTF that does not describe the data (the
+ * JSON printed so far is left as it is).
  */
 struct btf;
-int btf_json(const struct btf *btf, __u32 type_id, const void *data,
-	     size_t size);
+struct json;
+int btf_json(struct json *j, const struct btf *btf, __u32 type_id,
+	     const void *data, size_t size, bool plain);
 /* map_elem.c: a per-CPU map (percpu_array, percpu_hash, ...). */
 bool map_is_percpu(const struct bpfpoke_map_info *m);
 /*

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * bpfpoke map { dump | lookup }: a guest map's elements, key and value,
- * printed as bpftool prints its own (the raw bytes; -j gives the same
- * "key", "value" and per-CPU "values" arrays as `bpftool -j map dump`).
+ * printed as bpftool prints its own: for a map with BTF, its plain-text
+ * BTF view (pretty JSON of the typed key and value); else the raw bytes
+ * as print_entry_plain() lays them out.  -j gives the same "key", "value"
+ * and per-CPU "values" byte arrays as `bpftool -j map dump`, with the
+ * "formatted" BTF view.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +23,8 @@ struct dump {
 	const struct bpfpoke_map_info *m;
 	unsigned char *val;	/* one CPU's value */
 	unsigned char *vals;	/* per-CPU maps: every CPU's, value_size apart */
-	struct btf *btf;	/* -j: the map's BTF, for "formatted" */
+	struct btf *btf;	/* the map's BTF, for the typed views */
+	struct json *pw;	/* plain text with BTF: bpftool's pretty writer */
 	__u32 nr_cpus;
 	__u32 cpu;		/* the one CPU to print, or ~0U for all */
 	unsigned long long nr;
@@ -48,6 +52,25 @@ void print_bytes(const char *name, const unsigned char *p, size_t n)
 		printf("%s%02x", i && !(i % 16) ? "\n    " : " ", p[i]);
 }
 
+/* bpftool's fprint_hex(): 16 bytes a line, two spaces after 8. */
+static void print_hex(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *pfx = i ? " " : "";
+
+		if (i && !(i % 16)) {
+			putchar('\n');
+			pfx = "";
+		} else if (i && !(i % 8)) {
+			fputs("  ", stdout);
+			pfx = "";
+		}
+		printf("%s%02x", pfx, p[i]);
+	}
+}
+
 static int cpus_init(struct dump *d)
 {
 	lib_msg_clear();
@@ -68,12 +91,14 @@ static void print_formatted(const struct dump *d, const void *key,
 	json_start_object(json);
 	if (m->btf_key_type_id) {
 		json_name(json, "key");
-		if (btf_json(d->btf, m->btf_key_type_id, key, m->key_size))
+		if (btf_json(json, d->btf, m->btf_key_type_id, key,
+			     m->key_size, false))
 			json_null(json);
 	}
 	if (!percpu) {
 		json_name(json, "value");
-		if (btf_json(d->btf, m->btf_value_type_id, value, m->value_size))
+		if (btf_json(json, d->btf, m->btf_value_type_id, value,
+			     m->value_size, false))
 			json_null(json);
 		json_end_object(json);
 		return;
@@ -86,8 +111,9 @@ static void print_formatted(const struct dump *d, const void *key,
 		json_start_object(json);
 		json_uint_field(json, "cpu", cpu);
 		json_name(json, "value");
-		if (btf_json(d->btf, m->btf_value_type_id,
-			     d->vals + (size_t)cpu * m->value_size, m->value_size))
+		if (btf_json(json, d->btf, m->btf_value_type_id,
+			     d->vals + (size_t)cpu * m->value_size,
+			     m->value_size, false))
 			json_null(json);
 		json_end_object(json);
 	}
@@ -136,7 +162,85 @@ static int read_cpus(struct dump *d, const struct bpfpoke_map_elem *e)
 	return 0;
 }
 
-/* One element, as bpftool's print_entry_json()/print_entry_plain(). */
+/* bpftool's do_dump_btf(): the plain-text view of a map with BTF. */
+static void print_btf_plain(const struct dump *d, const void *key,
+			    const void *value, bool percpu)
+{
+	const struct bpfpoke_map_info *m = d->m;
+	struct json *j = d->pw;
+	__u32 cpu;
+
+	json_start_object(j);
+	if (m->btf_key_type_id) {
+		json_name(j, "key");
+		if (btf_json(j, d->btf, m->btf_key_type_id, key, m->key_size,
+			     true))
+			json_null(j);
+	}
+	if (!percpu) {
+		json_name(j, "value");
+		if (btf_json(j, d->btf, m->btf_value_type_id, value,
+			     m->value_size, true))
+			json_null(j);
+		json_end_object(j);
+		return;
+	}
+	json_name(j, "values");
+	json_start_array(j);
+	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (d->cpu != ~0U && cpu != d->cpu)
+			continue;
+		json_start_object(j);
+		json_uint_field(j, "cpu", cpu);
+		json_name(j, "value");
+		if (btf_json(j, d->btf, m->btf_value_type_id,
+			     d->vals + (size_t)cpu * m->value_size,
+			     m->value_size, true))
+			json_null(j);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
+/* bpftool's print_entry_plain(): the raw bytes. */
+static void print_plain(const struct dump *d, const void *key,
+			const void *value, bool percpu)
+{
+	const struct bpfpoke_map_info *m = d->m;
+	bool single_line, break_names;
+	__u32 cpu;
+
+	if (!percpu) {
+		break_names = m->key_size > 16 || m->value_size > 16;
+		single_line = m->key_size + m->value_size <= 24 && !break_names;
+		if (m->key_size) {
+			printf("key:%c", break_names ? '\n' : ' ');
+			print_hex(key, m->key_size);
+			fputs(single_line ? "  " : "\n", stdout);
+		}
+		if (m->value_size) {
+			printf("value:%c", break_names ? '\n' : ' ');
+			print_hex(value, m->value_size);
+		}
+		putchar('\n');
+		return;
+	}
+	if (m->key_size) {
+		fputs("key:\n", stdout);
+		print_hex(key, m->key_size);
+		putchar('\n');
+	}
+	for (cpu = 0; cpu < d->nr_cpus && m->value_size; cpu++) {
+		if (d->cpu != ~0U && cpu != d->cpu)
+			continue;
+		printf("value (CPU %02u):%c", cpu, m->value_size > 16 ? '\n' : ' ');
+		print_hex(d->vals + (size_t)cpu * m->value_size, m->value_size);
+		putchar('\n');
+	}
+}
+
+/* One element, as bpftool's print_entry_json(), do_dump_btf() or print_entry_plain(). */
 static int print_elem(const void *key, const void *value,
 		      const struct bpfpoke_map_elem *e, void *ctx)
 {
@@ -146,55 +250,42 @@ static int print_elem(const void *key, const void *value,
 
 	if (e->percpu && read_cpus(d, e))
 		return -1;
-	if (json_output)
-		json_start_object(json);
-	print_bytes("key", key, m->key_size);
-	if (!e->percpu) {
-		if (!json_output) {
-			printf("  ");
-			print_bytes("value", value, m->value_size);
-			printf("\n");
-		} else {
-			print_bytes("value", value, m->value_size);
-			if (d->btf)
-				print_formatted(d, key, value, false);
-			json_end_object(json);
-		}
-		d->nr++;
+	d->nr++;
+	if (!json_output) {
+		if (d->pw)
+			print_btf_plain(d, key, value, e->percpu);
+		else
+			print_plain(d, key, value, e->percpu);
 		return 0;
 	}
-	if (json_output) {
-		json_name(json, "values");
-		json_start_array(json);
-	} else {
-		printf("\n");
+	json_start_object(json);
+	print_bytes("key", key, m->key_size);
+	if (!e->percpu) {
+		print_bytes("value", value, m->value_size);
+		if (d->btf)
+			print_formatted(d, key, value, false);
+		json_end_object(json);
+		return 0;
 	}
+	json_name(json, "values");
+	json_start_array(json);
 	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
-		const unsigned char *v = d->vals + (size_t)cpu * m->value_size;
-		char name[32];
-
 		if (d->cpu != ~0U && cpu != d->cpu)
 			continue;
-		if (json_output) {
-			json_start_object(json);
-			json_uint_field(json, "cpu", cpu);
-			print_bytes("value", v, m->value_size);
-			json_end_object(json);
-		} else {
-			snprintf(name, sizeof(name), "value (CPU %02u)", cpu);
-			print_bytes(name, v, m->value_size);
-			printf("\n");
-		}
-	}
-	if (json_output) {
-		json_end_array(json);
-		if (d->btf)
-			print_formatted(d, key, NULL, true);
+		json_start_object(json);
+		json_uint_field(json, "cpu", cpu);
+		print_bytes("value", d->vals + (size_t)cpu * m->value_size,
+			    m->value_size);
 		json_end_object(json);
 	}
-	d->nr++;
+	json_end_array(json);
+	if (d->btf)
+		print_formatted(d, key, NULL, true);
+	json_end_object(json);
 	return 0;
 }
+
+static void dump_fini(struct dump *d);
 
 /* The map's elements are readable; per-CPU maps: the CPU count. */
 static int dump_init(struct dump *d, struct bpfpoke_session *s,
@@ -212,13 +303,23 @@ static int dump_init(struct dump *d, struct bpfpoke_session *s,
 	d->val = malloc(m->value_size);
 	if (!d->val)
 		return p_err(EXIT_FAIL, "out of memory");
-	/* As bpftool: a "formatted" view when the map has BTF for its value. */
-	if (json_output && m->btf_kva && m->btf_value_type_id) {
+	/*
+	 * As bpftool: a map with BTF for its value has its typed view, as
+	 * "formatted" under -j, else as pretty JSON in place of the bytes.
+	 */
+	if (m->btf_kva && m->btf_value_type_id) {
 		d->btf = map_btf_get(s, m, &err);
 		if (!d->btf) {
 			free(d->val);
 			d->val = NULL;
 			return err;
+		}
+		if (!json_output) {
+			d->pw = json_new(stdout, true);
+			if (!d->pw) {
+				dump_fini(d);
+				return p_err(EXIT_FAIL, "out of memory");
+			}
 		}
 	}
 	return 0;
@@ -229,6 +330,8 @@ static void dump_fini(struct dump *d)
 	free(d->val);
 	free(d->vals);
 	btf__free(d->btf);
+	json_destroy(d->pw);
+	memset(d, 0, sizeof(*d));
 }
 
 /* An arena's globals: its one value (max_entries counts pages). */
@@ -337,17 +440,25 @@ int do_map_dump(int argc, char **argv)
 		return read_thaw(fz, err);
 	if (json_output)
 		json_start_array(json);
+	else if (d.pw)
+		json_start_array(d.pw);
 	lib_msg_clear();
 	if (bpfpoke_map_iterate(s, m, print_elem, &d)) {
+		if (d.pw)
+			putchar('\n');
 		err = d.err ? d.err :
 		      p_err(EXIT_FAIL, "map %u: walk stopped after %llu elements: %s",
 			    m->id, d.nr, lib_msg(strerror(errno)));
 		goto out;
 	}
-	if (json_output)
+	if (json_output) {
 		json_end_array(json);
-	else
+	} else if (d.pw) {
+		json_end_array(d.pw);
+		putchar('\n');
+	} else {
 		printf("Found %llu element%s\n", d.nr, d.nr == 1 ? "" : "s");
+	}
 out:
 	dump_fini(&d);
 	return read_thaw(fz, err);
@@ -570,6 +681,8 @@ int do_map_lookup(int argc, char **argv)
 	}
 	if (print_elem(key, d.val, &e, &d))
 		err = d.err;
+	else if (d.pw)
+		putchar('\n');
 out:
 	free(key);
 	dump_fini(&d);

@@ -69,7 +69,9 @@ fi
 maps_json > $out/maps.json || fail "bpftool map list"
 for id in $(bpftool map list | sed -n 's/^\([0-9]*\): .*/\1/p'); do
 	bpftool map dump id "$id" -j > "$out/dump-$id.json" 2>/dev/null
+	bpftool map dump id "$id" > "$out/dump-$id.txt" 2>/dev/null
 done
+bpftool map lookup name cfg_array key 5 0 0 0 > "$out/lookup-cfg_array-5.txt" 2>/dev/null
 for id in $(bpftool map list | sed -n 's/.*btf_id \([0-9]*\).*/\1/p' | sort -u); do
 	bpftool btf dump id "$id" > "$out/btf-$id.txt" 2>/dev/null
 done

@@ -21,9 +21,10 @@
 #           percpu_array, hash with struct keys and collisions, lru_hash,
 #           percpu_hash, lru_percpu_hash, a 5-byte key, no-prealloc hash)
 #           equals bpftool's,
-#           element for element; `map lookup` by bytes, by number and per
-#           CPU equals bpftool's element; a missing key and a ringbuf
-#           are refused
+#           element for element; the plain-text dump (and a lookup) of
+#           each equals bpftool's byte for byte; `map lookup` by bytes, by
+#           number and per CPU equals bpftool's element; a missing key and
+#           a ringbuf are refused
 #   btf     `map btf` of demo.bss dumps like `bpftool btf dump id`
 #   read    `read` of .bss, .data (nested members, array elements) and
 #           .data.tune fields equals bpftool's formatted dump
@@ -56,7 +57,7 @@ top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
 elem_maps="cfg_array pcpu_array flows lru pcpu_hash lru_pcpu odd_keys noprealloc"
-tests_per_variant=$((12 + $(echo $elem_maps | wc -w)))
+tests_per_variant=$((13 + $(echo $elem_maps | wc -w)))
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=6
 # json_tests: every command and error path under -j, through jq.
@@ -174,6 +175,22 @@ elem_tests() {
 			"bpftool: $(echo "$want" | head -c 800)" \
 			"bpfpoke: $(echo "$got" | head -c 800)" "$(cat "$work/err")"
 	done
+
+	# Plain text, as bpftool prints it: a map with BTF as its pretty
+	# typed view, byte for byte.
+	ok=0 diag=
+	for name in $elem_maps; do
+		id=$(map_id "$name")
+		"${pk[@]}" map dump id "${id:-0}" > "$work/plain.txt" 2>&1
+		if [ ! -s "$art/dump-$id.txt" ] || ! cmp -s "$art/dump-$id.txt" "$work/plain.txt"; then
+			ok=1 diag="$diag
+$name: $(diff "$art/dump-$id.txt" "$work/plain.txt" 2>&1 | head -n 12)"
+		fi
+	done
+	"${pk[@]}" map lookup name cfg_array key 5 > "$work/plain.txt" 2>&1
+	cmp -s "$art/lookup-cfg_array-5.txt" "$work/plain.txt" || { ok=1; diag="$diag
+lookup cfg_array key 5: $(diff "$art/lookup-cfg_array-5.txt" "$work/plain.txt" 2>&1 | head -n 12)"; }
+	result $ok "$v: map dump and lookup in plain text equal bpftool's, byte for byte (typed by BTF)" "$diag"
 
 	# lookup: by key bytes (hash, per-CPU hash and one CPU of it, 5-byte
 	# key), by number (array index), a missing key, a ringbuf.
