@@ -271,7 +271,8 @@ static int do_help(int argc, char **argv)
 		"       %s [OPTIONS] write SUFFIX FIELD=VALUE... [WRITE_OPTIONS]\n"
 		"\n"
 		"       OBJECT := { map | kernel }\n"
-		"       OPTIONS := { GUEST KERNEL | -j|--json | -p|--pretty | -d|--debug | --times }\n"
+		"       OPTIONS := { GUEST KERNEL | -j|--json | -p|--pretty | -d|--debug | --times |\n"
+		"                    --no-cache }\n"
 		"       GUEST := { --vm PID | --mem-file PATH[,below-4g=SIZE|,max-ram-below-4g=SIZE] }\n"
 		"       KERNEL := { --vmlinux FILE | --btf FILE --symbols FILE }\n"
 		"\n"
@@ -285,7 +286,8 @@ static int do_help(int argc, char **argv)
 		"       /proc/kallsyms (read as root) or System.map.\n"
 		"Without KERNEL the guest kernel is described from its own memory: its\n"
 		"       VMCOREINFO, kallsyms and BTF (kernels 6.0+ built with CRASH_DUMP or\n"
-		"       PROC_KCORE, KALLSYMS_ALL and DEBUG_INFO_BTF, as Debian's are).\n"
+		"       PROC_KCORE, KALLSYMS_ALL and DEBUG_INFO_BTF, as Debian's are), cached\n"
+		"       by its BUILD-ID; --no-cache describes it afresh (and renews the cache).\n"
 		"--times: print where the time went, and the peak RSS, to stderr.\n"
 		"read, write: '%s read help', '%s write help'.\n"
 		"\n"
@@ -383,7 +385,7 @@ static int parse_mem_file(char *arg)
 int main(int argc, char **argv)
 {
 	enum { OPT_VM = 256, OPT_MEM_FILE, OPT_VMLINUX, OPT_BTF, OPT_SYMBOLS,
-	       OPT_TIMES };
+	       OPT_TIMES, OPT_NO_CACHE };
 	static const struct option options[] = {
 		{ "json",	no_argument,	   NULL, 'j' },
 		{ "pretty",	no_argument,	   NULL, 'p' },
@@ -396,6 +398,7 @@ int main(int argc, char **argv)
 		{ "btf",	required_argument, NULL, OPT_BTF },
 		{ "symbols",	required_argument, NULL, OPT_SYMBOLS },
 		{ "times",	no_argument,	   NULL, OPT_TIMES },
+		{ "no-cache",	no_argument,	   NULL, OPT_NO_CACHE },
 		{ 0 }
 	};
 	bool version = false;
@@ -452,6 +455,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TIMES:
 			print_times = true;
+			break;
+		case OPT_NO_CACHE:
+			session_opts.flags |= BPFPOKE_SESSION_NO_CACHE;
 			break;
 		default:
 			ret = p_err(EXIT_USAGE, "unknown option; try '%s help'", bin_name);

@@ -208,7 +208,9 @@ int bpfpoke_map_elem_kva(struct bpfpoke_session *s,
 /* vmcoreinfo.c: parse a VMCOREINFO text; find the one in guest memory. */
 int bpfpoke_vmcoreinfo_parse(const char *text, size_t len,
 			     struct bpfpoke_vmcoreinfo *vi);
-int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi);
+/* @hints: look where the description cache says it was found before, first. */
+int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi,
+			    bool hints);
 /* kallsyms.c: the guest's kallsyms from the tables VMCOREINFO names. */
 int bpfpoke_kallsyms_decode(struct mem *mem,
 			    const struct bpfpoke_vmcoreinfo *vi,

@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "kmodel.h"
 
-#define SESSION_FLAGS	BPFPOKE_SESSION_WRITABLE
+#define SESSION_FLAGS	(BPFPOKE_SESSION_WRITABLE | BPFPOKE_SESSION_NO_CACHE)
 /* vmlinux BTF is a few MiB (6.1 Debian: 5.3 MiB); more is not one. */
 #define VMLINUX_BTF_MAX	(64U << 20)
 
@@ -150,7 +150,7 @@ static int describe_from_guest(struct bpfpoke_session *s)
 	err = bpfpoke_session_vmcoreinfo(s, &vi);
 	if (err)
 		return err;
-	if (!describe_from_cache(s, vi))
+	if (!(s->flags & BPFPOKE_SESSION_NO_CACHE) && !describe_from_cache(s, vi))
 		return 0;
 	err = bpfpoke_session_kallsyms(s, &ks);
 	if (err)
@@ -340,7 +340,8 @@ int bpfpoke_session_vmcoreinfo(struct bpfpoke_session *s,
 		if (!found)
 			return bpfpoke_err(-ENOMEM);
 		t0 = bpfpoke_now_ns();
-		err = bpfpoke_vmcoreinfo_find(s->mem, found);
+		err = bpfpoke_vmcoreinfo_find(s->mem, found,
+					      !(s->flags & BPFPOKE_SESSION_NO_CACHE));
 		s->times.vmcoreinfo_ns = bpfpoke_now_ns() - t0;
 		if (err) {
 			free(found);

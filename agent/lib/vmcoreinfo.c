@@ -272,7 +272,8 @@ static int try_hints(struct mem *mem, struct bpfpoke_vmcoreinfo *vi,
 	return 0;
 }
 
-int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi)
+int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi,
+			    bool hints)
 {
 	const size_t mlen = strlen(VMCOREINFO_MAGIC);
 	unsigned int r, candidates = 0, found = 0;
@@ -287,7 +288,7 @@ int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi)
 		free(cand);
 		return -ENOMEM;
 	}
-	err = try_hints(mem, vi, cand);
+	err = hints ? try_hints(mem, vi, cand) : 0;
 	if (err) {
 		free(buf);
 		free(cand);

@@ -42,6 +42,12 @@ struct bpfpoke_session;
 
 /* Open guest memory for writing too (bpfpoke_write_phys(), ...). */
 #define BPFPOKE_SESSION_WRITABLE	(1U << 0)
+/*
+ * With no description: do not use the description cache (neither its
+ * entry for the guest's BUILD-ID nor where VMCOREINFO was found before);
+ * describe the guest from its memory alone, and write the cache afresh.
+ */
+#define BPFPOKE_SESSION_NO_CACHE	(1U << 1)
 
 /**
  * struct bpfpoke_session_opts - what a session works on
