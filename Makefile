@@ -9,6 +9,9 @@
 #                      newest Debian kernel (7.3); T= runs the tests whose
 #                      name has x
 #   make check-kernels the whole suite on 6.1, 6.12 and 7.3 in turn
+#   make check-debug   the L1 suite on a debug build of KVER (lockdep, KASAN,
+#                      KFENCE, kmemleak, fault injection...); builds that
+#                      kernel once (~40 min on 2 cores), then cached
 #   make vmshell       an interactive shell in that L1, modules loaded
 #   make lint          checkpatch --strict and sparse on kmod/
 #   make demo          the main job on the built-in demo
@@ -53,7 +56,7 @@ LSRC_FILES := tools/testing/selftests/kselftest.h \
 
 SUBMAKE := $(MAKE) --no-print-directory
 
-.PHONY: all deps module module-latest check-kernels agent guest selftests check check-run run_tests vmshell lint demo \
+.PHONY: all deps module module-latest check-kernels check-debug check-debug-run agent guest selftests check check-run run_tests vmshell lint demo \
 	demo-mem-file \
 	bench fuzz clean
 
@@ -117,6 +120,25 @@ check-kernels: deps
 		cp $(BUILD)/check/summary.txt $(BUILD)/check-kernels-$$k.txt; \
 		echo "$$k: $$(tail -n 1 $(BUILD)/check/summary.txt)" >> $(BUILD)/check-kernels.txt; \
 	done; cat $(BUILD)/check-kernels.txt; exit $$rc
+
+# The L1 suite under a debug kernel built from KVER's linux-source and
+# config (scripts/debug-kernel.sh, cached in /var/cache/bpfpoke/debug),
+# with L2 guests on KVER itself; fault injection and a kmemleak scan after
+# rmmod on top.  The L1 kernel log must hold no lockdep, KASAN, KFENCE,
+# kmemleak, debug-objects, RCU, sleep-in-atomic or WARNING report.
+# Results in $(BUILD)/check-debug/summary.txt.
+check-debug: deps
+	@k=$$(scripts/debug-kernel.sh $(KVER)) && \
+		$(SUBMAKE) check-debug-run DEBUG_KVER=$$k
+
+DEBUG_KO = $(BUILD)/kmod-$(DEBUG_KVER)/bpfpoke.ko
+check-debug-run: all
+	@test -n "$(DEBUG_KVER)" || { echo "check-debug-run: DEBUG_KVER unset: make check-debug" >&2; exit 1; }
+	@scripts/kbuild.sh $(DEBUG_KVER) -o $(DEBUG_KO) modules
+	@BPFPOKE_L2_KVER=$(KVER) BPFPOKE_VM_MEM=$${BPFPOKE_VM_MEM:-4096} \
+		BPFPOKE_TEST_TIMEOUT=$${BPFPOKE_TEST_TIMEOUT:-1200} \
+		BPFPOKE_VM_TIMEOUT=$${BPFPOKE_VM_TIMEOUT:-7200} \
+		selftests/check.sh "$(BUILD)" "$(DEBUG_KVER)" "$(DEBUG_KO)" "$(T)" debug
 
 # The kselftests the kselftest way, on a machine that is a KVM host itself
 # with bpfpoke.ko loaded: `make && sudo insmod bpfpoke.ko && sudo make

@@ -40,6 +40,10 @@ python3-docutils	the reStructuredText check of docs/userspace-api/
 udev			udevadm test of udev/60-bpfpoke.rules
 systemd			systemd-sysusers for the group of /dev/bpfpoke
 debootstrap		the Debian 13 root for 7.x kernels (scripts/trixie-root.sh)
+bison			make check-debug: building the debug kernel
+flex			make check-debug: building the debug kernel
+bc			make check-debug: building the debug kernel
+libssl-dev		make check-debug: building the debug kernel
 "
 
 want=$(printf '%s\n' "$PKGS" | awk 'NF { print $1 }')

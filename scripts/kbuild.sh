@@ -32,13 +32,19 @@ if [ -z "$out" ]; then
 	exit 2
 fi
 
+# A debug kernel's root (scripts/debug-kernel.sh) is built with this
+# machine's own toolchain, from outside it.
+chroot=$kroot
+if [ -n "$kroot" ] && [ "$kroot" != "$("$top/scripts/trixie-root.sh" --print-root)" ]; then
+	chroot=
+fi
 # One build directory per kernel, kept between builds.
 src=/var/tmp/bpfpoke-kbuild/$kver
-mkdir -p "$kroot$src"
-(cd "$top" && tar -cf - Kbuild kmod uapi) | tar -C "$kroot$src" -xf -
+mkdir -p "$chroot$src"
+(cd "$top" && tar -cf - Kbuild kmod uapi) | tar -C "$chroot$src" -xf -
 rc=0
-if [ -z "$kroot" ]; then
-	make --no-print-directory -C "/lib/modules/$kver/build" M="$src" "$@" || rc=$?
+if [ -z "$chroot" ]; then
+	make --no-print-directory -C "$kroot/lib/modules/$kver/build" M="$src" "$@" || rc=$?
 else
 	if [ "$(id -u)" != 0 ]; then
 		echo "kbuild: building for $kver runs in $kroot: needs root" >&2
@@ -47,8 +53,8 @@ else
 	"$top/scripts/trixie-root.sh" --run make --no-print-directory \
 		-C "/lib/modules/$kver/build" M="$src" "$@" || rc=$?
 fi
-if [ "$rc" = 0 ] && [ -f "$kroot$src/bpfpoke.ko" ]; then
+if [ "$rc" = 0 ] && [ -f "$chroot$src/bpfpoke.ko" ]; then
 	mkdir -p "$(dirname "$out")"
-	cp "$kroot$src/bpfpoke.ko" "$out"
+	cp "$chroot$src/bpfpoke.ko" "$out"
 fi
 exit $rc

@@ -51,6 +51,9 @@ python3		tools/sched_ext (bpftool's build)
 libssl-dev	tools/sched_ext (bpftool's program signing)
 libcap-dev	tools/sched_ext (bpftool's feature probes)
 file		scripts/extract-vmlinux
+bison		make check-debug: the debug kernel (scripts/debug-kernel.sh)
+flex		make check-debug: the debug kernel
+bc		make check-debug: the debug kernel
 ca-certificates	apt over https mirrors
 "
 # Plus the newest clang-N and llvm-N of trixie (newest_llvm): tools/sched_ext

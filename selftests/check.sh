@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh BUILD KVER MODULE FILTER [shell|demo|bench]
+# check.sh BUILD KVER MODULE FILTER [shell|demo|bench|debug]
 #
 # Runs the host tests, then boots KVER under QEMU as an L1 KVM host with
 # kvm-amd and MODULE loaded and runs the kselftests and end-to-end tests
@@ -11,11 +11,18 @@
 # non-zero on any failure.  FILTER keeps the tests whose name contains it.
 # bench: the host benchmarks (bench/*_bench.sh, which boot their own
 # guests), then the L1 ones (build/vm-bench/*); tables, not TAP.
+# debug (make check-debug): KVER is the debug kernel (scripts/debug-kernel.sh);
+# no host tests, the L1 suite plus build/vm-debug-tests/* (fault
+# injection), then kmemleak after rmmod; results in BUILD/check-debug.
 set -eu
 
 build=$1 kver=$2 module=$3 filter=$4 mode=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$build/check
+if [ "$mode" = debug ]; then
+	out=$build/check-debug
+	export BPFPOKE_L1_APPEND="${BPFPOKE_L1_APPEND:-} bpfpoke.debug=1"
+fi
 mkdir -p "$out"
 : > "$out/host.txt"
 
@@ -71,6 +78,7 @@ case "$mode" in
 shell) vm_tests=$(filter= pick "$build"/vm-tests/* "$here"/e2e/*_test.sh) ;;
 demo) vm_tests=$here/e2e/demo.sh ;;
 bench) vm_tests=$(pick "$build"/vm-bench/* "$here"/e2e/*_bench.sh) ;;
+debug) vm_tests="$vm_tests $(pick "$build"/vm-debug-tests/*)" ;;
 esac
 
 # l1_run KVER MODULE OUTDIR TESTS...: boots KVER as L1 with MODULE and runs
@@ -78,18 +86,23 @@ esac
 # End-to-end tests run QEMU-KVM inside L1 with a Debian L2 guest (the same
 # kernel): they need QEMU, its firmware, the L2 kernel and initramfs, and
 # the host tools.
+# BPFPOKE_L2_KVER boots L2 with another kernel than L1 (make check-debug:
+# L1 a debug kernel, L2 Debian's); the agent then reads L2's description
+# from its memory (selftests/e2e/l2-lib.sh).
 l1_run() {
 	local kver=$1 module=$2 dir=$3 kimg payload= t0 t1 boot mods tests= t rc
+	local l2kver=${BPFPOKE_L2_KVER:-$1}
 	shift 3
 	mkdir -p "$dir"
-	kimg=$("$here/../scripts/kroot.sh" "$kver")/boot/vmlinuz-$kver
+	kimg=$("$here/../scripts/kroot.sh" "$l2kver")/boot/vmlinuz-$l2kver
+	echo "$l2kver" > "$dir/l2-kver"
 	# The sched_ext target needs a kernel with sched_ext: scx_qmap is
 	# built from that kernel's own tools/sched_ext.
 	for t in "$@"; do
 		case "$t" in
 		*/e2e_scx_test.sh | */e2e/demo.sh)
 			rc=0
-			"$here/e2e/scx-build.sh" "$kver" "$build/scx/$kver/scx_qmap" || rc=$?
+			"$here/e2e/scx-build.sh" "$l2kver" "$build/scx/$l2kver/scx_qmap" || rc=$?
 			if [ "$rc" = 4 ]; then
 				case "$t" in
 				*/e2e_scx_test.sh)
@@ -102,9 +115,9 @@ l1_run() {
 			[ "$rc" = 0 ] || return 1
 			"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
 				--bin "$build/guest/bpfpoke-guest" \
-				--bin "$build/scx/$kver/scx_qmap" \
+				--bin "$build/scx/$l2kver/scx_qmap" \
 				--run "$here/e2e/l2-scx-guest.sh" \
-				"$kver" "$dir/l2-scx.cpio.gz"
+				"$l2kver" "$dir/l2-scx.cpio.gz"
 			payload="--file $dir/l2-scx.cpio.gz:/l2/scx.cpio.gz"
 			;;
 		esac
@@ -117,12 +130,12 @@ l1_run() {
 		"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
 			--bin "$build/guest/bpfpoke-guest" \
 			--run "$here/e2e/l2-signal-guest.sh" \
-			"$kver" "$dir/l2-signal.cpio.gz"
+			"$l2kver" "$dir/l2-signal.cpio.gz"
 		"$here/guest/mkguest.sh" --module virtio_pci --module virtio_console \
 			--bin "$build/guest/demo/bpfpoke-demo" \
 			--file "$build/e2e/peer.bpf.o:/peer.bpf.o" \
 			--run "$here/e2e/l2-write-guest.sh" \
-			"$kver" "$dir/l2-write.cpio.gz"
+			"$l2kver" "$dir/l2-write.cpio.gz"
 		payload="$payload --bin $(command -v qemu-system-x86_64)
 			--bin $build/e2e/signal_send
 			--bin $build/e2e/write_loop
@@ -130,6 +143,7 @@ l1_run() {
 			--file $dir/l2-write.cpio.gz:/l2/write.cpio.gz
 			--file $here/e2e/l2-lib.sh:/l2/lib.sh
 			--file $kimg:/l2/vmlinuz
+			--file $dir/l2-kver:/l2/kver
 			--file $dir/l2-signal.cpio.gz:/l2/signal.cpio.gz
 			--file /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin
 			--file /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin

@@ -41,10 +41,16 @@ BEGIN { pass = 0; fail = 0; skip = 0; in_test = 0; done = 0; dmesg = 0 }
 /^BPFPOKE-NOTE L1 / { sub(/^BPFPOKE-NOTE /, ""); notes = notes "# NOTE " $0 "\n"; next }
 /^BPFPOKE-UNFINISHED / { sub(/^BPFPOKE-UNFINISHED /, ""); unfinished = unfinished "\n# " $0; next }
 /^BPFPOKE-MODULE-FAIL/ { fail++; print "FAIL " $0; next }
+# A bad line and the report that follows it (make check-debug's lockdep,
+# KASAN, KFENCE, kmemleak and debug-objects reports included).
 dmesg {
-	if ($0 ~ /Oops|BUG:|WARNING:|blocked for more than|general protection fault|Kernel panic|UBSAN|KASAN|refcount_t:|list_(add|del) corruption/) {
+	if ($0 ~ /Oops|BUG:|WARNING:|blocked for more than|general protection fault|Kernel panic|UBSAN|KASAN|KFENCE|ODEBUG|kmemleak: [0-9]+ new suspected|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|refcount_t:|list_(add|del) corruption/) {
 		kbad++
+		ctx = 40
 		print "L1 kernel log: " $0
+	} else if (ctx > 0) {
+		ctx--
+		print "L1 kernel log: | " $0
 	}
 	next
 }

@@ -135,7 +135,7 @@ echo "$c" | grep -q "torn=0 .*final=seen" && [ "${reads:-0}" -ge 10000 ]
 ok $? "the guest's checker never saw half a batch (at least 10,000 reads)"
 
 # 7: the VMM killed while an agent session writes in a loop.
-timeout -s KILL 120 write_loop $qpid /sys/kernel/btf/vmlinux /proc/kallsyms \
+timeout -s KILL 120 write_loop $qpid $loop_desc \
 	.bss crash 100 > /tmp/loop.out 2>&1 &
 wpid=$!
 i=0

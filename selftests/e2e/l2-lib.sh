@@ -4,13 +4,22 @@
 # (l2-write-guest.sh): e2e_write_test.sh, the demo and the end-to-end
 # benchmark.  The guest's QEMU gets the named port org.bpfpoke.0 on $sock
 # and QMP on $qmp; its console goes to $log.  The agent describes the
-# guest kernel with L1's own kallsyms and vmlinux BTF: L1 and L2 boot the
-# same kernel build (each with its own KASLR slide).  e2e_signal_test.sh
+# guest kernel with L1's own kallsyms and vmlinux BTF when L1 and L2 boot
+# the same kernel build (each with its own KASLR slide; /l2/kver names
+# L2's).  Under make check-debug L1 runs a debug kernel and L2 Debian's:
+# then the agent gets no description and reads the guest's own (zero
+# config), and $loop_desc tells write_loop the same.  e2e_signal_test.sh
 # uses the TAP and log helpers with a guest of its own.
 sock=/run/l2-write.sock
 qmp=/run/l2-qmp.sock
 log=/tmp/l2-write.log
-kern="--btf /sys/kernel/btf/vmlinux --symbols /proc/kallsyms"
+if [ "$(cat /l2/kver 2>/dev/null)" = "$(uname -r)" ]; then
+	kern="--btf /sys/kernel/btf/vmlinux --symbols /proc/kallsyms"
+	loop_desc="/sys/kernel/btf/vmlinux /proc/kallsyms"
+else
+	kern=
+	loop_desc="- -"
+fi
 # The L2 CPU: L1's (TCG's -cpu max) without XSAVE, whose emulation makes
 # the nested kernel WARN at boot, and so without what needs XSAVE: a CPU
 # that offers AVX but no XSAVE has 7.x's crypto self-tests run AVX code

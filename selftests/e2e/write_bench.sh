@@ -119,7 +119,7 @@ done
 wait_log "L2-DUMPED round $((rounds * 3))" 60
 guest_ok=$(grep -c "^DEMO-SIGNAL round [0-9]* done" $log)
 # Warm: one session writing in a loop (map lookup, resolve, one batch).
-write_loop $qpid /sys/kernel/btf/vmlinux /proc/kallsyms .bss stall 5 > /tmp/loop.out 2>&1
+write_loop $qpid $loop_desc .bss stall 5 > /tmp/loop.out 2>&1
 warm=$(sed -n 's/.*(\([0-9.]*\) us each), then time ran out$/\1/p' /tmp/loop.out)
 [ -n "$warm" ] || { echo "write_bench: write_loop failed:"; cat /tmp/loop.out; }
 stop_l2 0 > /dev/null

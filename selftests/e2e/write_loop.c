@@ -2,6 +2,9 @@
 /*
  * write_loop PID BTF SYMBOLS SUFFIX FIELD SECONDS
  *
+ * BTF and SYMBOLS describe the guest kernel; "-" for both reads the
+ * guest's own (no description).
+ *
  * One agent session on the VMM with PID (through bpfpoke.ko) that writes
  * FIELD=1, 2, 3, ... as fast as it can, each a full bpfpoke_write() (map
  * lookup in guest memory, resolve, one all-or-nothing batch), until a
@@ -48,8 +51,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bpfpoke_set_print(print);
 	opts.vm_pid = atoi(argv[1]);
-	opts.btf = argv[2];
-	opts.symbols = argv[3];
+	if (strcmp(argv[2], "-") || strcmp(argv[3], "-")) {
+		opts.btf = argv[2];
+		opts.symbols = argv[3];
+	}
 	s = bpfpoke_session_open(&opts);
 	if (!s) {
 		printf("write_loop: session: %s\n", strerror(errno));

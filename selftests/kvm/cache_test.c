@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/pidfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -695,10 +696,14 @@ static void *churn_access(void *arg)
 /*
  * Invalidations racing with ops: the VMM drops and refaults its pages in
  * one thread while another writes and reads them through the module.
+ * 200 invalidations and three of the other thread's rounds, or 20 s of
+ * them: on a debug kernel (make check-debug) every refault of a huge page
+ * is slow enough that three rounds would take minutes.
  */
-TEST_F(cache, invalidate_races_access)
+TEST_F_TIMEOUT(cache, invalidate_races_access, 180)
 {
 	struct churn c = { .dev = self->dev };
+	struct timespec t0, t;
 	pthread_t thread;
 	uint64_t i, v;
 	int n;
@@ -708,7 +713,11 @@ TEST_F(cache, invalidate_races_access)
 	ASSERT_NE(MAP_FAILED, c.hva);
 	ASSERT_EQ(0, vm_set_slot(self->vm, SLOT, SLOT_GPA, SLOT_SIZE, 0, c.hva));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, churn_access, &c));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (n = 0; n < 200 || atomic_load(&c.rounds) < 3; n++) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (n >= 200 && t.tv_sec - t0.tv_sec >= 20)
+			break;
 		/* All of it, or the page the other thread is likely at. */
 		if (n % 2) {
 			ASSERT_EQ(0, madvise(c.hva, SLOT_SIZE, MADV_DONTNEED));
@@ -721,6 +730,8 @@ TEST_F(cache, invalidate_races_access)
 	atomic_store(&c.stop, true);
 	pthread_join(thread, NULL);
 	EXPECT_EQ(0, atomic_load(&c.bad));
+	/* The round under way when the invalidations stopped has ended. */
+	EXPECT_LE(1, atomic_load(&c.rounds));
 	/* Quiet now: a last round lands exactly. */
 	for (i = 0; i < SLOT_SIZE / PAGE; i++)
 		ASSERT_EQ(8, wr64(self->dev, SLOT_GPA + i * PAGE, ~i));

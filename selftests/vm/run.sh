@@ -33,7 +33,8 @@ kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
 	-m "$BPFPOKE_VM_MEM" -kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd"
 	-display none -no-reboot -nodefaults -no-user-config)
-append="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 bpfpoke.timeout=$BPFPOKE_TEST_TIMEOUT"
+# BPFPOKE_L1_APPEND: more kernel arguments (make check-debug's).
+append="console=ttyS0 panic=-1 oops=panic panic_on_warn=0 bpfpoke.timeout=$BPFPOKE_TEST_TIMEOUT ${BPFPOKE_L1_APPEND:-}"
 
 . "$(dirname "$0")/../qemu-lock.sh"
 qemu_lock
