@@ -80,45 +80,55 @@ static int cpus_init(struct dump *d)
 	return 0;
 }
 
-/* bpftool's "formatted": the key and the value(s) by the map's BTF. */
-static void print_formatted(const struct dump *d, const void *key,
-			    const void *value, bool percpu)
+/*
+ * The key and the value(s) by the map's BTF, as an object on @j: bpftool's
+ * "formatted" under -j, or with @plain its plain-text view (do_dump_btf()).
+ */
+static void print_typed(const struct dump *d, struct json *j, const void *key,
+			const void *value, bool percpu, bool plain)
 {
 	const struct bpfpoke_map_info *m = d->m;
 	__u32 cpu;
 
-	json_name(json, "formatted");
-	json_start_object(json);
+	json_start_object(j);
 	if (m->btf_key_type_id) {
-		json_name(json, "key");
-		if (btf_json(json, d->btf, m->btf_key_type_id, key,
-			     m->key_size, false))
-			json_null(json);
+		json_name(j, "key");
+		if (btf_json(j, d->btf, m->btf_key_type_id, key, m->key_size,
+			     plain))
+			json_null(j);
 	}
 	if (!percpu) {
-		json_name(json, "value");
-		if (btf_json(json, d->btf, m->btf_value_type_id, value,
-			     m->value_size, false))
-			json_null(json);
-		json_end_object(json);
+		json_name(j, "value");
+		if (btf_json(j, d->btf, m->btf_value_type_id, value,
+			     m->value_size, plain))
+			json_null(j);
+		json_end_object(j);
 		return;
 	}
-	json_name(json, "values");
-	json_start_array(json);
+	json_name(j, "values");
+	json_start_array(j);
 	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
 		if (d->cpu != ~0U && cpu != d->cpu)
 			continue;
-		json_start_object(json);
-		json_uint_field(json, "cpu", cpu);
-		json_name(json, "value");
-		if (btf_json(json, d->btf, m->btf_value_type_id,
+		json_start_object(j);
+		json_uint_field(j, "cpu", cpu);
+		json_name(j, "value");
+		if (btf_json(j, d->btf, m->btf_value_type_id,
 			     d->vals + (size_t)cpu * m->value_size,
-			     m->value_size, false))
-			json_null(json);
-		json_end_object(json);
+			     m->value_size, plain))
+			json_null(j);
+		json_end_object(j);
 	}
-	json_end_array(json);
-	json_end_object(json);
+	json_end_array(j);
+	json_end_object(j);
+}
+
+/* bpftool's "formatted" member under -j. */
+static void print_formatted(const struct dump *d, const void *key,
+			    const void *value, bool percpu)
+{
+	json_name(json, "formatted");
+	print_typed(d, json, key, value, percpu, false);
 }
 
 /* Every CPU's value (or d->cpu's) into d->vals. */
@@ -160,47 +170,6 @@ static int read_cpus(struct dump *d, const struct bpfpoke_map_elem *e)
 		}
 	}
 	return 0;
-}
-
-/* bpftool's do_dump_btf(): the plain-text view of a map with BTF. */
-static void print_btf_plain(const struct dump *d, const void *key,
-			    const void *value, bool percpu)
-{
-	const struct bpfpoke_map_info *m = d->m;
-	struct json *j = d->pw;
-	__u32 cpu;
-
-	json_start_object(j);
-	if (m->btf_key_type_id) {
-		json_name(j, "key");
-		if (btf_json(j, d->btf, m->btf_key_type_id, key, m->key_size,
-			     true))
-			json_null(j);
-	}
-	if (!percpu) {
-		json_name(j, "value");
-		if (btf_json(j, d->btf, m->btf_value_type_id, value,
-			     m->value_size, true))
-			json_null(j);
-		json_end_object(j);
-		return;
-	}
-	json_name(j, "values");
-	json_start_array(j);
-	for (cpu = 0; cpu < d->nr_cpus; cpu++) {
-		if (d->cpu != ~0U && cpu != d->cpu)
-			continue;
-		json_start_object(j);
-		json_uint_field(j, "cpu", cpu);
-		json_name(j, "value");
-		if (btf_json(j, d->btf, m->btf_value_type_id,
-			     d->vals + (size_t)cpu * m->value_size,
-			     m->value_size, true))
-			json_null(j);
-		json_end_object(j);
-	}
-	json_end_array(j);
-	json_end_object(j);
 }
 
 /* bpftool's print_entry_plain(): the raw bytes. */
@@ -253,7 +222,7 @@ static int print_elem(const void *key, const void *value,
 	d->nr++;
 	if (!json_output) {
 		if (d->pw)
-			print_btf_plain(d, key, value, e->percpu);
+			print_typed(d, d->pw, key, value, e->percpu, true);
 		else
 			print_plain(d, key, value, e->percpu);
 		return 0;
