@@ -24,12 +24,14 @@ usable() {
 }
 
 # --series S: the newest usable kernel of series S (e.g. 7.3), here or in
-# the Debian 13 root.
+# the Debian 13 root; never a debug kernel of make check-debug
+# (scripts/debug-kernel.sh links 7.x ones into the root's /boot).
 if [ "${1:-}" = --series ]; then
 	series=${2:?--series needs a series such as 7.3}
 	best=$(for img in /boot/vmlinuz-"$series".* "$troot"/boot/vmlinuz-"$series".*; do
 		[ -e "$img" ] || continue
 		v=${img##*/vmlinuz-}
+		case "$v" in *-bpfpoke-debug) continue ;; esac
 		usable "$v" && echo "$v"
 	done | sort -V | tail -n 1)
 	if [ -z "$best" ]; then
@@ -58,6 +60,7 @@ all=
 for img in /boot/vmlinuz-*; do
 	[ -e "$img" ] || continue
 	v=${img#/boot/vmlinuz-}
+	case "$v" in *-bpfpoke-debug) continue ;; esac
 	usable "$v" && all="$all $v"
 done
 best=$(printf '%s\n' $all | awk -v p="$BPFPOKE_KERNEL_SERIES" 'index($0, p) == 1' | sort -V | tail -n 1)

@@ -171,9 +171,10 @@ case "${1:-}" in
 --print-kver)
 	series=${2:?--print-kver needs a series such as 7.3}
 	ensure_root
-	# A kernel already installed in the root is used as it is.
+	# A kernel already installed in the root is used as it is (not a
+	# debug kernel of make check-debug, scripts/debug-kernel.sh).
 	v=$(cd "$root/boot" 2>/dev/null && ls -1 vmlinuz-"$series".* 2>/dev/null |
-		sed 's/^vmlinuz-//' | sort -V | tail -n 1)
+		sed 's/^vmlinuz-//' | grep -v -- '-bpfpoke-debug$' | sort -V | tail -n 1)
 	if [ -z "$v" ]; then
 		refresh_lists
 		v=$(in_root "$root" apt-cache search --names-only \
