@@ -227,11 +227,12 @@ echo "$krel" > "$new/krel"
 rm -f "$new/key.pending"
 rm -rf "$base"
 mv "$new" "$base"
+# Relative links (ln -r: /lib is usr/lib in the Debian 13 root), so that
+# they resolve from outside the root too.
 if [ "${BPFPOKE_IN_ROOT:-}" = 1 ]; then
-	rel=${base#/}
-	ln -sfn "../$rel/root/boot/vmlinuz-$krel" "/boot/vmlinuz-$krel"
-	ln -sfn "../$rel/root/boot/config-$krel" "/boot/config-$krel"
-	ln -sfn "../../$rel/root/lib/modules/$krel" "/lib/modules/$krel"
+	ln -sfnr "$base/root/boot/vmlinuz-$krel" "/boot/vmlinuz-$krel"
+	ln -sfnr "$base/root/boot/config-$krel" "/boot/config-$krel"
+	ln -sfnr "$base/root/lib/modules/$krel" "/lib/modules/$krel"
 fi
 echo "$key" > "$base/key"
 echo "debug-kernel: $krel built and installed ($(( $(date +%s) - t0 ))s this run)" >&2
