@@ -18,7 +18,7 @@ static int do_show(int argc, char **argv)
 	struct bpfpoke_kernel_info ki;
 	struct bpfpoke_session *s;
 	unsigned int nr, i;
-	int code = EXIT_FAIL, source;
+	int code = EXIT_FAIL, source, cached;
 
 	(void)argv;
 	if (argc)
@@ -32,6 +32,7 @@ static int do_show(int argc, char **argv)
 	/* Where the description came from: files given, or the guest. */
 	o = session_options();
 	source = bpfpoke_session_desc_source(s);
+	cached = bpfpoke_session_desc_cached(s) == 1;
 	if (source != BPFPOKE_DESC_FILES &&
 	    (bpfpoke_session_vmcoreinfo(s, &vi) ||
 	     (source == BPFPOKE_DESC_GUEST && bpfpoke_session_kallsyms(s, &ks))))
@@ -54,10 +55,12 @@ static int do_show(int argc, char **argv)
 		if (o->vmlinux) {
 			json_string_field(json, "source", "vmlinux");
 			json_string_field(json, "vmlinux", o->vmlinux);
+			json_bool_field(json, "cached", cached);
 		} else if (o->symbols) {
 			json_string_field(json, "source", "files");
 			json_string_field(json, "btf", o->btf);
 			json_string_field(json, "symbols", o->symbols);
+			json_bool_field(json, "cached", cached);
 		} else {
 			json_string_field(json, "source", "guest memory");
 			json_hex_field(json, "vmcoreinfo_gpa", vi->gpa);
@@ -65,7 +68,7 @@ static int do_show(int argc, char **argv)
 			json_string_field(json, "osrelease", vi->osrelease);
 			json_string_field(json, "build_id", vi->build_id);
 			/* Symbols and BTF: decoded now, or the cache's for the build. */
-			json_bool_field(json, "cached", source == BPFPOKE_DESC_CACHE);
+			json_bool_field(json, "cached", cached);
 			if (ks) {
 				json_uint_field(json, "kallsyms", ks->nr);
 				json_string_field(json, "kallsyms_encoding", ks->encoding);
@@ -93,9 +96,11 @@ static int do_show(int argc, char **argv)
 	printf("paging %u-level  init_top_pgt gpa 0x%llx\n", ki.levels,
 	       (unsigned long long)ki.top_pgt_gpa);
 	if (o->vmlinux)
-		printf("description: vmlinux %s\n", o->vmlinux);
+		printf("description: vmlinux %s%s\n", o->vmlinux,
+		       cached ? " (derived: from the description cache)" : "");
 	else if (o->symbols)
-		printf("description: btf %s, symbols %s\n", o->btf, o->symbols);
+		printf("description: btf %s, symbols %s%s\n", o->btf, o->symbols,
+		       cached ? " (derived: from the description cache)" : "");
 	else if (ks)
 		printf("description: guest memory: VMCOREINFO at gpa 0x%llx%s (%s, build %s), kallsyms %u symbols (%s), BTF __start_BTF..__stop_BTF\n",
 		       (unsigned long long)vi->gpa, vi->hinted ? " (cache hint)" : "",

@@ -187,8 +187,8 @@ static void report_times(void)
 	if (!t)
 		return;
 	fprintf(stderr,
-		"bpfpoke: times (ms): symbols %.3f  vmlinux_btf %.3f  attach %.3f  vmcoreinfo %.3f  kallsyms %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
-		t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
+		"bpfpoke: times (ms): cache %.3f  symbols %.3f  vmlinux_btf %.3f  attach %.3f  vmcoreinfo %.3f  kallsyms %.3f  kaslr %.3f  map_walk %.3f  map_btf %.3f  resolve %.3f  total %.3f\n",
+		t->cache_ns / 1e6, t->symbols_ns / 1e6, t->vmlinux_btf_ns / 1e6,
 		t->attach_ns / 1e6, t->vmcoreinfo_ns / 1e6, t->kallsyms_ns / 1e6,
 		t->kaslr_ns / 1e6,
 		t->map_walk_ns / 1e6, t->map_btf_ns / 1e6, t->resolve_ns / 1e6,
@@ -286,8 +286,10 @@ static int do_help(int argc, char **argv)
 		"       /proc/kallsyms (read as root) or System.map.\n"
 		"Without KERNEL the guest kernel is described from its own memory: its\n"
 		"       VMCOREINFO, kallsyms and BTF (kernels 6.0+ built with CRASH_DUMP or\n"
-		"       PROC_KCORE, KALLSYMS_ALL and DEBUG_INFO_BTF, as Debian's are), cached\n"
-		"       by its BUILD-ID; --no-cache describes it afresh (and renews the cache).\n"
+		"       PROC_KCORE, KALLSYMS_ALL and DEBUG_INFO_BTF, as Debian's are).\n"
+		"What bpfpoke derives from the description is cached (by the guest's BUILD-ID,\n"
+		"       or by the identity of the KERNEL files); --no-cache derives it afresh\n"
+		"       (and renews the cache).\n"
 		"--times: print where the time went, and the peak RSS, to stderr.\n"
 		"read, write: '%s read help', '%s write help'.\n"
 		"\n"

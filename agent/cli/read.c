@@ -35,7 +35,7 @@ struct read_result {
 	__u32 id;
 	char map[BPFPOKE_MAP_NAME_MAX + 1];
 	struct bpfpoke_map_value mv;
-	struct btf *btf;		/* the map's, for @mv and @f */
+	const struct btf *btf;		/* the session's, for @mv and @f */
 	struct bpfpoke_field f;
 	unsigned char *data;		/* @f's bytes */
 	char *text;			/* @data as text */
@@ -48,7 +48,8 @@ static int read_one(struct bpfpoke_session *s, const char *suffix,
 	int n;
 
 	lib_msg_clear();
-	if (bpfpoke_map_find(s, suffix, field, &m, &r->btf))
+	if (bpfpoke_map_find(s, suffix, field, &m, NULL) ||
+	    !(r->btf = bpfpoke_map_btf_get(s, m)))
 		return p_err(errno == EFAULT || errno == ELOOP ? EXIT_MAPS : EXIT_FAIL,
 			     "%s", lib_msg(strerror(errno)));
 	r->id = m->id;
@@ -133,7 +134,6 @@ int do_read(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		free(res[i].text);
 		free(res[i].data);
-		btf__free(res[i].btf);
 	}
 	free(res);
 	return err;

@@ -1,30 +1,40 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The zero-config description cache: what decoding a guest kernel's
- * kallsyms and reading its BTF gave, kept by BUILD-ID, so that the next
- * cold command skips both; and where VMCOREINFO was last found, so that
- * it skips the scan.
+ * The description cache: what bpfpoke derived from a guest kernel's
+ * description (the symbols it needs, the structure layouts and map type
+ * names from vmlinux BTF), kept so that the next cold command neither
+ * decodes kallsyms nor parses BTF; and where VMCOREINFO was last found,
+ * so that a zero-config command skips the scan.
  *
  * $BPFPOKE_CACHE_DIR, else $XDG_CACHE_HOME/bpfpoke, else ~/.cache/bpfpoke:
  *   hints		the guest-physical addresses VMCOREINFO was found at,
  *			newest first
- *   BUILD-ID/osrelease	the release the entry is for
- *   BUILD-ID/ksyms	a format line (KSYMS_FORMAT), then "NAME OFFSET"
- *			lines: the symbols bpfpoke needs, as offsets from
- *			_stext
- *   BUILD-ID/btf	the vmlinux BTF blob
+ *   ID/desc		a struct desc_record: the derived description
+ *   ID/btf		the vmlinux BTF blob (zero-config entries), parsed
+ *			only when something needs it (module BTF, struct_ops
+ *			split BTF)
+ * ID is the guest's BUILD-ID (zero-config: the VMCOREINFO found in guest
+ * memory names it), or "files-" and a hash of the identity of the given
+ * --vmlinux or --btf/--symbols files (device, inode, size, mtime and
+ * ctime: a file rewritten in place or replaced is another entry).
  *
  * Nothing here overrides what the guest's memory says: a hint is only
- * where the scan looks first, with the same checks as the scan, and an
- * entry is used only for the BUILD-ID and OSRELEASE of the VMCOREINFO
- * found in memory.  A cache that cannot be read or written is as if
- * empty: the guest is described from its memory.
+ * where the scan looks first, with the same checks as the scan; an entry
+ * is used only for the BUILD-ID and OSRELEASE of the VMCOREINFO found in
+ * memory (or for the very files given); the KASLR offset, the page
+ * tables and the map walk are always read live.  A record is checked
+ * whole (format, this build's model, sizes, identity, checksum); a cache
+ * that cannot be read or written, or an entry that fails a check, is as
+ * if empty.  Files are written to a temporary name and renamed, the
+ * record last, so a reader sees a whole entry or none.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -32,13 +42,56 @@
 #include "kmodel.h"
 
 #define HINTS_MAX	16
-#define KSYMS_FILE_MAX	(64U << 10)
-#define BTF_FILE_MAX	(64U << 20)
+#define DESC_MAGIC	"bpfpoke-desc"
+#define DESC_VERSION	1
+/* Files changed more recently than this (seconds) are not cached. */
+#define FILES_SETTLE_S	2
+
 /*
- * The first line of a ksyms file.  Bumped when bpfpoke wants more
- * symbols, so that an entry written for fewer is not used.
+ * BPFPOKE_KMODEL_SCHEMA is a checksum of the sources that define and fill
+ * struct ksyms and struct klayout (agent/Makefile): a record written by a
+ * build whose model differs in any way is not used.
  */
-#define KSYMS_FORMAT	"bpfpoke-ksyms 2"
+#ifndef BPFPOKE_KMODEL_SCHEMA
+#error "BPFPOKE_KMODEL_SCHEMA is not defined: build with agent/Makefile"
+#endif
+
+struct desc_record {
+	char magic[16];
+	__u32 version;
+	__u32 schema;
+	__u32 ksyms_size;
+	__u32 layout_size;
+	/* The size of the entry's btf file; 0: there is none. */
+	__u64 btf_size;
+	char id[DESC_ID_MAX];
+	/* Zero-config entries: the release VMCOREINFO gave; else empty. */
+	char osrelease[65];
+	char pad[7];
+	/* FNV-1a of everything before it. */
+	__u64 sum;
+	struct ksyms syms;
+	struct klayout layout;
+};
+
+/* FNV-1a, 64 bits, continuing from @h. */
+static __u64 fnv1a(__u64 h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+#define FNV1A_INIT	0xcbf29ce484222325ULL
+
+static __u64 record_sum(const struct desc_record *r)
+{
+	__u64 h = fnv1a(FNV1A_INIT, r, offsetof(struct desc_record, sum));
+
+	return fnv1a(h, &r->syms, sizeof(*r) - offsetof(struct desc_record, syms));
+}
 
 static int cache_dir(char *buf, size_t size)
 {
@@ -58,26 +111,31 @@ static int cache_dir(char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
 }
 
-/* A BUILD-ID is 40 hex digits: safe as a directory name. */
-static bool build_id_ok(const char *id)
+static bool all_hex(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; id[i]; i++)
-		if (!isxdigit((unsigned char)id[i]))
+	for (i = 0; s[i]; i++)
+		if (!isxdigit((unsigned char)s[i]))
 			return false;
-	return i == 40;
+	return i == n;
 }
 
-static int entry_path(const struct bpfpoke_vmcoreinfo *vi, const char *file,
-		      char *buf, size_t size)
+/* A BUILD-ID (40 hex digits) or "files-" and 16: safe as a directory name. */
+static bool id_ok(const char *id)
+{
+	return all_hex(id, 40) || (!strncmp(id, "files-", 6) && all_hex(id + 6, 16));
+}
+
+static int entry_path(const char *id, const char *file, char *buf,
+		      size_t size)
 {
 	char dir[PATH_MAX];
 	int n;
 
-	if (!build_id_ok(vi->build_id) || cache_dir(dir, sizeof(dir)))
+	if (!id_ok(id) || cache_dir(dir, sizeof(dir)))
 		return -ENOENT;
-	n = snprintf(buf, size, "%s/%s%s%s", dir, vi->build_id, file ? "/" : "",
+	n = snprintf(buf, size, "%s/%s%s%s", dir, id, file ? "/" : "",
 		     file ? file : "");
 	return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
 }
@@ -199,93 +257,128 @@ void bpfpoke_desc_cache_add_hint(__u64 gpa)
 }
 
 /*
- * The entry for @vi's BUILD-ID: up to @max symbols into @syms (*@nr of
- * them, at this boot's addresses) and the BTF blob into *@btf (*@btf_len
- * bytes, for the caller to free).  -ENOENT when there is none, it is for
- * another release, or it is malformed.
+ * The identity of the given description files, as an entry's ID into
+ * @id: "files-" and a hash of each file's device, inode, size, mtime and
+ * ctime.  -errno when one cannot be stat()ed (its parse says why);
+ * -EAGAIN when one changed in the last FILES_SETTLE_S seconds: file
+ * times are only as fine as the kernel's tick (or a filesystem's 2 s),
+ * so a file rewritten in place that soon could keep its identity.  Such
+ * files are parsed, and cached once they have settled.
  */
-int bpfpoke_desc_cache_load(const struct bpfpoke_vmcoreinfo *vi,
-			    struct ksyms_entry *syms, unsigned int max,
-			    unsigned int *nr, void **btf, size_t *btf_len)
+int bpfpoke_desc_cache_files_id(const char *const *paths, unsigned int n,
+				char *id, size_t size)
 {
-	char path[PATH_MAX], *text = NULL, *p, *line;
+	__u64 h = fnv1a(FNV1A_INIT, &n, sizeof(n));
+	struct timespec now;
+	unsigned int i;
+
+	if (clock_gettime(CLOCK_REALTIME, &now))
+		return -errno;
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		__u64 v[7];
+
+		if (stat(paths[i], &st))
+			return -errno;
+		if (st.st_mtim.tv_sec > now.tv_sec - FILES_SETTLE_S ||
+		    st.st_ctim.tv_sec > now.tv_sec - FILES_SETTLE_S) {
+			pr_debug("cache: %s changed less than %d s ago: parsed, not cached\n",
+				 paths[i], FILES_SETTLE_S);
+			return -EAGAIN;
+		}
+		v[0] = st.st_dev;
+		v[1] = st.st_ino;
+		v[2] = st.st_size;
+		v[3] = st.st_mtim.tv_sec;
+		v[4] = st.st_mtim.tv_nsec;
+		v[5] = st.st_ctim.tv_sec;
+		v[6] = st.st_ctim.tv_nsec;
+		h = fnv1a(h, v, sizeof(v));
+	}
+	return snprintf(id, size, "files-%016llx", (unsigned long long)h) < (int)size ?
+	       0 : -ENAMETOOLONG;
+}
+
+/*
+ * Entry @id's description into @syms and @layout, if its record is whole
+ * and for @osrelease (NULL: a files entry); the path of its BTF blob into
+ * @btf_path if it has one, else "".  -ENOENT otherwise: no entry, or one
+ * not to use.
+ */
+int bpfpoke_desc_cache_load(const char *id, const char *osrelease,
+			    struct ksyms *syms, struct klayout *layout,
+			    char *btf_path, size_t path_size)
+{
+	struct desc_record *r = NULL;
+	char path[PATH_MAX];
+	struct stat st;
 	size_t len;
-	int err;
 
-	*nr = 0;
-	*btf = NULL;
-	err = entry_path(vi, "osrelease", path, sizeof(path));
-	if (!err)
-		err = read_all(path, 256, &text, &len);
-	if (err)
+	btf_path[0] = 0;
+	if (entry_path(id, "desc", path, sizeof(path)) ||
+	    read_all(path, sizeof(*r), (char **)&r, &len))
 		return -ENOENT;
-	if (strcmp(text, vi->osrelease)) {
-		free(text);
-		return -ENOENT;
+	if (len != sizeof(*r) || memcmp(r->magic, DESC_MAGIC, sizeof(DESC_MAGIC)) ||
+	    r->version != DESC_VERSION || r->schema != BPFPOKE_KMODEL_SCHEMA ||
+	    r->ksyms_size != sizeof(r->syms) ||
+	    r->layout_size != sizeof(r->layout) || r->sum != record_sum(r) ||
+	    strncmp(r->id, id, sizeof(r->id)) ||
+	    strncmp(r->osrelease, osrelease ? osrelease : "", sizeof(r->osrelease))) {
+		pr_debug("cache: %s is of another build, kernel or format: not used\n",
+			 path);
+		goto miss;
 	}
-	free(text);
-	if (entry_path(vi, "ksyms", path, sizeof(path)) ||
-	    read_all(path, KSYMS_FILE_MAX, &text, &len))
-		return -ENOENT;
-	line = strtok_r(text, "\n", &p);
-	if (!line || strcmp(line, KSYMS_FORMAT)) {
-		free(text);
-		pr_debug("cache: %s is of another format: not used\n", path);
-		return -ENOENT;
+	if (r->btf_size) {
+		if (entry_path(id, "btf", btf_path, path_size) ||
+		    stat(btf_path, &st) || !S_ISREG(st.st_mode) ||
+		    (__u64)st.st_size != r->btf_size) {
+			pr_debug("cache: %s has no whole BTF blob: not used\n", path);
+			btf_path[0] = 0;
+			goto miss;
+		}
 	}
-	for (line = strtok_r(NULL, "\n", &p); line && *nr < max;
-	     line = strtok_r(NULL, "\n", &p)) {
-		char *sp = strchr(line, ' '), *end;
-		unsigned long long off;
-
-		if (!sp || sp == line || (size_t)(sp - line) >= sizeof(syms->name))
-			goto bad;
-		errno = 0;
-		off = strtoull(sp + 1, &end, 16);
-		if (errno)
-			goto bad;
-		if (end == sp + 1 || *end)
-			goto bad;
-		memcpy(syms[*nr].name, line, sp - line);
-		syms[*nr].name[sp - line] = 0;
-		syms[*nr].addr = vi->stext + off;
-		(*nr)++;
-	}
-	free(text);
-	if (entry_path(vi, "btf", path, sizeof(path)) ||
-	    read_all(path, BTF_FILE_MAX, (char **)btf, btf_len))
-		return -ENOENT;
+	*syms = r->syms;
+	*layout = r->layout;
+	free(r);
 	return 0;
-bad:
-	free(text);
-	pr_debug("cache: %s is malformed: not used\n", path);
+miss:
+	free(r);
 	return -ENOENT;
 }
 
-void bpfpoke_desc_cache_store(const struct bpfpoke_vmcoreinfo *vi,
-			      const struct ksyms_entry *syms, unsigned int nr,
-			      const void *btf, size_t btf_len)
+/*
+ * Entry @id: @btf_len bytes of vmlinux BTF (if @btf), then the record.
+ * Best effort: an entry that cannot be written is left out.
+ */
+void bpfpoke_desc_cache_store(const char *id, const char *osrelease,
+			      const struct ksyms *syms,
+			      const struct klayout *layout, const void *btf,
+			      size_t btf_len)
 {
-	char path[PATH_MAX], *text;
-	size_t len = 0, cap = 64 * (nr + 1);
-	unsigned int i;
+	struct desc_record *r;
+	char path[PATH_MAX];
 
-	if (entry_path(vi, NULL, path, sizeof(path)) || mkdir_p(path))
+	if (entry_path(id, NULL, path, sizeof(path)) || mkdir_p(path))
 		return;
-	text = malloc(cap);
-	if (!text)
+	r = calloc(1, sizeof(*r));
+	if (!r)
 		return;
-	len = snprintf(text, cap, "%s\n", KSYMS_FORMAT);
-	for (i = 0; i < nr; i++)
-		len += snprintf(text + len, cap - len, "%s %llx\n", syms[i].name,
-				(unsigned long long)(syms[i].addr - vi->stext));
-	/* The BTF and the symbols first: the release marks a whole entry. */
-	if (entry_path(vi, "btf", path, sizeof(path)) ||
-	    write_all(path, btf, btf_len) ||
-	    entry_path(vi, "ksyms", path, sizeof(path)) ||
-	    write_all(path, text, len) ||
-	    entry_path(vi, "osrelease", path, sizeof(path)) ||
-	    write_all(path, vi->osrelease, strlen(vi->osrelease)))
-		pr_debug("cache: cannot write the entry of %s\n", vi->build_id);
-	free(text);
+	memcpy(r->magic, DESC_MAGIC, sizeof(DESC_MAGIC));
+	r->version = DESC_VERSION;
+	r->schema = BPFPOKE_KMODEL_SCHEMA;
+	r->ksyms_size = sizeof(r->syms);
+	r->layout_size = sizeof(r->layout);
+	r->btf_size = btf ? btf_len : 0;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->osrelease, sizeof(r->osrelease), "%s", osrelease ? osrelease : "");
+	r->syms = *syms;
+	r->layout = *layout;
+	r->sum = record_sum(r);
+	/* The BTF first: the record marks a whole entry. */
+	if ((btf && (entry_path(id, "btf", path, sizeof(path)) ||
+		     write_all(path, btf, btf_len))) ||
+	    entry_path(id, "desc", path, sizeof(path)) ||
+	    write_all(path, r, sizeof(*r)))
+		pr_debug("cache: cannot write the entry of %s\n", id);
+	free(r);
 }

@@ -229,7 +229,10 @@ static void resolve_arena(struct klayout *l, const struct btf *btf)
 	l->have_arena = true;
 }
 
-/* Every enumerator of @names, or ~0U: the kernel has no such map type. */
+/*
+ * The values of the map types map_elem.c reads, ~0U where the kernel has
+ * no such type; and every type's name.
+ */
 static void resolve_map_types(struct klayout *l, const struct btf *btf)
 {
 	static const struct {
@@ -246,13 +249,36 @@ static void resolve_map_types(struct klayout *l, const struct btf *btf)
 		{ "BPF_MAP_TYPE_LRU_PERCPU_HASH",
 		  offsetof(struct klayout, map_type_lru_percpu_hash) },
 	};
+	const struct btf_type *t;
+	const struct btf_enum *e;
 	unsigned int i;
+	__s32 id;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		__u32 *v = (__u32 *)((char *)l + types[i].field);
 
 		if (map_type_value(btf, types[i].name, v))
 			*v = ~0U;
+	}
+	/* The names, for the types libbpf does not know. */
+	id = btf__find_by_name_kind(btf, "bpf_map_type", BTF_KIND_ENUM);
+	t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	if (!t)
+		return;
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t) && l->nr_map_types < KLAYOUT_MAP_TYPES;
+	     i++, e++) {
+		const char *n = btf__name_by_offset(btf, e->name_off);
+		char *name = l->map_types[l->nr_map_types].name;
+		size_t j;
+
+		if (!n || strncmp(n, "BPF_MAP_TYPE_", 13))
+			continue;
+		n += 13;
+		for (j = 0; n[j] && j < KLAYOUT_TYPE_NAME - 1; j++)
+			name[j] = n[j] >= 'A' && n[j] <= 'Z' ? n[j] - 'A' + 'a' : n[j];
+		name[j] = 0;
+		l->map_types[l->nr_map_types++].val = e->val;
 	}
 }
 

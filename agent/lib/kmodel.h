@@ -29,6 +29,9 @@
 #define VMEMMAP_BASE_L4		0xffffea0000000000ULL
 #define VMEMMAP_BASE_L5		0xffd4000000000000ULL
 
+/* The longest description cache entry name, NUL included (desc_cache.c). */
+#define DESC_ID_MAX	48
+
 /* Symbols */
 
 enum ksym_id {
@@ -77,6 +80,9 @@ struct kfield {
 	bool have;
 };
 
+#define KLAYOUT_MAP_TYPES	64
+#define KLAYOUT_TYPE_NAME	40
+
 struct klayout {
 	__u32 idr_size;
 	struct kfield idr_rt, idr_base;
@@ -122,6 +128,16 @@ struct klayout {
 	/* enum bpf_map_type values; ~0U where the kernel has no such type. */
 	__u32 map_type_percpu_array, map_type_hash, map_type_percpu_hash,
 	      map_type_lru_hash, map_type_lru_percpu_hash;
+	/*
+	 * Every BPF_MAP_TYPE_* of enum bpf_map_type, in its order, the
+	 * prefix off and in lower case: the names of the types libbpf does
+	 * not know (bpfpoke_map_type_str()), with no BTF to parse.
+	 */
+	__u32 nr_map_types;
+	struct {
+		__u32 val;
+		char name[KLAYOUT_TYPE_NAME];
+	} map_types[KLAYOUT_MAP_TYPES];
 };
 
 struct btf;
@@ -169,6 +185,17 @@ int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k
 
 /* Session */
 
+/* A program BTF the session parsed, and what its struct btf said then. */
+struct map_btf_ent {
+	__u32 map_id;
+	__u32 btf_id;
+	__u64 btf_kva;
+	__u64 data, size, base;
+	struct btf *btf;
+};
+
+#define MAP_BTF_CACHE_MAX	4096
+
 struct bpfpoke_session {
 	char *vmlinux, *btf_path, *symbols, *mem_file;
 	int vm_pid;
@@ -176,7 +203,13 @@ struct bpfpoke_session {
 	__u32 flags;
 
 	struct ksyms syms;
+	/* Parsed on first use (bpfpoke_session_vmlinux_btf()) from @btf_file. */
 	struct btf *vmlinux_btf;
+	char *btf_file;
+	/* @syms and @layout are the description cache's. */
+	bool desc_cached;
+	/* The given files' entry in the description cache; "" if none. */
+	char files_id[DESC_ID_MAX];
 	/* bpfpoke_session_vmcoreinfo()'s, after its first call. */
 	struct bpfpoke_vmcoreinfo *vmcoreinfo;
 	/* Where the description came from: enum bpfpoke_desc_source. */
@@ -193,6 +226,10 @@ struct bpfpoke_session {
 	/* map_elem.c: every possible CPU's __per_cpu_offset, once read. */
 	__u64 *cpu_off;
 	__u32 nr_cpus;
+
+	/* maps.c: programs' BTF parsed for the session (bpfpoke_map_btf_get()). */
+	struct map_btf_ent *map_btfs;
+	size_t nr_map_btfs, cap_map_btfs;
 
 	struct bpfpoke_session_times times;
 	/* Every walk's time, for what bpfpoke_map_find() leaves out. */
@@ -216,27 +253,24 @@ int bpfpoke_kallsyms_decode(struct mem *mem,
 			    const struct bpfpoke_vmcoreinfo *vi,
 			    struct bpfpoke_kallsyms **out);
 void bpfpoke_kallsyms_free(struct bpfpoke_kallsyms *ks);
-/* A symbol by name, for the description cache. */
-struct ksyms_entry {
-	char name[32];
-	__u64 addr;
-};
-
-/* symbols.c: the wanted symbols of @ks as entries; entries into @k. */
-unsigned int bpfpoke_ksyms_wanted(const struct bpfpoke_kallsyms *ks,
-				  struct ksyms_entry *out, unsigned int max);
-int bpfpoke_ksyms_from_entries(struct ksyms *k, const struct ksyms_entry *e,
-			       unsigned int nr);
-
-/* desc_cache.c: the zero-config cache (see there). */
+/*
+ * desc_cache.c: the description cache (see there).  @id names an entry:
+ * a guest's BUILD-ID, or bpfpoke_desc_cache_files_id()'s for given files.
+ */
 int bpfpoke_desc_cache_hints(__u64 *gpas, unsigned int max);
 void bpfpoke_desc_cache_add_hint(__u64 gpa);
-int bpfpoke_desc_cache_load(const struct bpfpoke_vmcoreinfo *vi,
-			    struct ksyms_entry *syms, unsigned int max,
-			    unsigned int *nr, void **btf, size_t *btf_len);
-void bpfpoke_desc_cache_store(const struct bpfpoke_vmcoreinfo *vi,
-			      const struct ksyms_entry *syms, unsigned int nr,
-			      const void *btf, size_t btf_len);
+int bpfpoke_desc_cache_files_id(const char *const *paths, unsigned int n,
+				char *id, size_t size);
+int bpfpoke_desc_cache_load(const char *id, const char *osrelease,
+			    struct ksyms *syms, struct klayout *layout,
+			    char *btf_path, size_t path_size);
+void bpfpoke_desc_cache_store(const char *id, const char *osrelease,
+			      const struct ksyms *syms,
+			      const struct klayout *layout, const void *btf,
+			      size_t btf_len);
+
+/* session.c: the vmlinux BTF, parsed now if it was not yet; NULL if none. */
+struct btf *bpfpoke_session_vmlinux_btf(struct bpfpoke_session *s);
 
 /* btf_blob.c: a BTF blob from guest memory, header checked, parsed. */
 int bpfpoke_btf_blob_parse(const void *raw, size_t size, struct btf **out);

@@ -502,34 +502,15 @@ int bpfpoke_maps_refresh(struct bpfpoke_session *s)
 /* bpftool's names (libbpf's table), else vmlinux BTF's enumerator. */
 const char *bpfpoke_map_type_str(const struct bpfpoke_session *s, __u32 type)
 {
-	static __thread char name[64];
-	const struct btf_type *t;
-	const struct btf_enum *e;
 	const char *str;
-	__s32 id;
-	__u16 i;
+	__u32 i;
 
 	str = libbpf_bpf_map_type_str((enum bpf_map_type)type);
-	if (str || !s || !s->vmlinux_btf)
+	if (str || !s)
 		return str;
-	id = btf__find_by_name_kind(s->vmlinux_btf, "bpf_map_type",
-				    BTF_KIND_ENUM);
-	if (id < 0)
-		return NULL;
-	t = btf__type_by_id(s->vmlinux_btf, id);
-	for (i = 0, e = btf_enum(t); i < btf_vlen(t); i++, e++) {
-		const char *n = btf__name_by_offset(s->vmlinux_btf, e->name_off);
-		size_t j;
-
-		if ((__u32)e->val != type || !n ||
-		    strncmp(n, "BPF_MAP_TYPE_", 13))
-			continue;
-		n += 13;
-		for (j = 0; n[j] && j < sizeof(name) - 1; j++)
-			name[j] = n[j] >= 'A' && n[j] <= 'Z' ? n[j] - 'A' + 'a' : n[j];
-		name[j] = 0;
-		return name;
-	}
+	for (i = 0; i < s->layout.nr_map_types && i < KLAYOUT_MAP_TYPES; i++)
+		if (s->layout.map_types[i].val == type)
+			return s->layout.map_types[i].name;
 	return NULL;
 }
 
@@ -565,76 +546,171 @@ static struct btf *new_split_btf(const void *raw, __u32 size,
 	return btf;
 }
 
-struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
-			    const struct bpfpoke_map_info *map)
+/* What a map's struct btf says, read again for every use. */
+struct btf_hdr {
+	__u64 data, size, base;
+	__u32 id;
+};
+
+static int map_btf_hdr(struct bpfpoke_session *s,
+		       const struct bpfpoke_map_info *map, struct btf_hdr *h)
 {
-	const struct klayout *l;
-	__u64 t0 = bpfpoke_now_ns(), data, size, base;
-	unsigned char *sbuf = NULL, *raw = NULL;
-	struct btf *btf = NULL;
+	const struct klayout *l = &s->layout;
+	unsigned char *sbuf;
 	int err;
 
-	if (!s || !map || !s->km.loaded) {
-		errno = EINVAL;
-		return NULL;
-	}
-	l = &s->layout;
-	if (!map->btf_kva) {
-		err = -ENOENT;
-		goto out;
-	}
+	if (!map->btf_kva)
+		return -ENOENT;
 	sbuf = malloc(l->btf_size);
-	if (!sbuf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!sbuf)
+		return -ENOMEM;
 	err = bpfpoke_km_read(&s->km, s->mem, map->btf_kva, sbuf, l->btf_size);
 	if (err) {
 		pr_warn("map %u: struct btf at 0x%llx cannot be read\n",
 			map->id, (unsigned long long)map->btf_kva);
 		goto out;
 	}
-	data = bpfpoke_kfield_get(sbuf, &l->btf_data);
-	size = bpfpoke_kfield_get(sbuf, &l->btf_data_size);
-	base = bpfpoke_kfield_get(sbuf, &l->btf_base_btf);
-	if (size > BPFPOKE_MAX_BTF_SIZE) {
+	h->data = bpfpoke_kfield_get(sbuf, &l->btf_data);
+	h->size = bpfpoke_kfield_get(sbuf, &l->btf_data_size);
+	h->base = bpfpoke_kfield_get(sbuf, &l->btf_base_btf);
+	h->id = bpfpoke_kfield_get(sbuf, &l->btf_id);
+	if (h->size > BPFPOKE_MAX_BTF_SIZE) {
 		pr_warn("map %u: BTF of %llu bytes, more than %u\n", map->id,
-			(unsigned long long)size, BPFPOKE_MAX_BTF_SIZE);
+			(unsigned long long)h->size, BPFPOKE_MAX_BTF_SIZE);
 		err = -E2BIG;
 		goto out;
 	}
-	if (size < BTF_HDR_MIN || !bpfpoke_kva_canonical(s->km.levels, data)) {
+	if (h->size < BTF_HDR_MIN || !bpfpoke_kva_canonical(s->km.levels, h->data)) {
 		pr_warn("map %u: BTF data 0x%llx of %llu bytes is not BTF\n",
-			map->id, (unsigned long long)data,
-			(unsigned long long)size);
+			map->id, (unsigned long long)h->data,
+			(unsigned long long)h->size);
 		err = -EINVAL;
-		goto out;
-	}
-	raw = malloc(size);
-	if (!raw) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = bpfpoke_km_read(&s->km, s->mem, data, raw, size);
-	if (err) {
-		pr_warn("map %u: BTF data at 0x%llx cannot be read\n", map->id,
-			(unsigned long long)data);
-		goto out;
-	}
-	btf = base ? new_split_btf(raw, size, s->vmlinux_btf) :
-		     btf__new(raw, size);
-	err = libbpf_get_error(btf);
-	if (err) {
-		btf = NULL;
-		pr_warn("map %u: malformed BTF (%s)\n", map->id, strerror(-err));
 	}
 out:
-	free(raw);
 	free(sbuf);
+	return err;
+}
+
+static struct btf *map_btf_parse(struct bpfpoke_session *s,
+				 const struct bpfpoke_map_info *map,
+				 const struct btf_hdr *h)
+{
+	unsigned char *raw;
+	struct btf *btf;
+	int err;
+
+	raw = malloc(h->size);
+	if (!raw) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = bpfpoke_km_read(&s->km, s->mem, h->data, raw, h->size);
+	if (err) {
+		pr_warn("map %u: BTF data at 0x%llx cannot be read\n", map->id,
+			(unsigned long long)h->data);
+		free(raw);
+		errno = -err;
+		return NULL;
+	}
+	if (h->base) {
+		struct btf *vmlinux = bpfpoke_session_vmlinux_btf(s);
+
+		btf = vmlinux ? new_split_btf(raw, h->size, vmlinux) : NULL;
+		if (!vmlinux)
+			errno = ENOENT;
+	} else {
+		btf = btf__new(raw, h->size);
+	}
+	err = libbpf_get_error(btf);
+	free(raw);
+	if (err) {
+		pr_warn("map %u: malformed BTF (%s)\n", map->id, strerror(-err));
+		errno = -err;
+		return NULL;
+	}
+	return btf;
+}
+
+/*
+ * @shared: the session's parse of it, if its struct btf still says what
+ * it said then (data, size, base, id; the map's id and btf pointer),
+ * else a new one that the session keeps.  Entries are never freed
+ * before the session, so a pointer handed out stays valid; a guest that
+ * keeps changing them runs into MAP_BTF_CACHE_MAX.
+ */
+static struct btf *map_btf(struct bpfpoke_session *s,
+			   const struct bpfpoke_map_info *map, bool shared)
+{
+	__u64 t0 = bpfpoke_now_ns();
+	struct map_btf_ent *e;
+	struct btf *btf = NULL;
+	struct btf_hdr h;
+	size_t i;
+	int err;
+
+	if (!s || !map || !s->km.loaded) {
+		errno = EINVAL;
+		return NULL;
+	}
+	err = map_btf_hdr(s, map, &h);
+	if (err)
+		goto out;
+	for (i = s->nr_map_btfs; shared && i-- > 0;) {
+		e = &s->map_btfs[i];
+		if (e->map_id == map->id && e->btf_kva == map->btf_kva &&
+		    e->data == h.data && e->size == h.size &&
+		    e->base == h.base && e->btf_id == h.id) {
+			btf = e->btf;
+			goto out;
+		}
+	}
+	if (shared && s->nr_map_btfs >= MAP_BTF_CACHE_MAX) {
+		pr_warn("map %u: more than %u program BTFs read in one session\n",
+			map->id, MAP_BTF_CACHE_MAX);
+		err = -ENOSPC;
+		goto out;
+	}
+	btf = map_btf_parse(s, map, &h);
+	if (!btf) {
+		err = -errno;
+		goto out;
+	}
+	if (!shared)
+		goto out;
+	if (s->nr_map_btfs == s->cap_map_btfs) {
+		size_t cap = s->cap_map_btfs ? 2 * s->cap_map_btfs : 16;
+
+		e = realloc(s->map_btfs, cap * sizeof(*e));
+		if (!e) {
+			btf__free(btf);
+			btf = NULL;
+			err = -ENOMEM;
+			goto out;
+		}
+		s->map_btfs = e;
+		s->cap_map_btfs = cap;
+	}
+	s->map_btfs[s->nr_map_btfs++] = (struct map_btf_ent){
+		.map_id = map->id, .btf_kva = map->btf_kva, .data = h.data,
+		.size = h.size, .base = h.base, .btf_id = h.id, .btf = btf,
+	};
+out:
 	s->times.map_btf_ns += bpfpoke_now_ns() - t0;
 	if (err)
 		errno = -err;
 	return btf;
+}
+
+struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
+			    const struct bpfpoke_map_info *map)
+{
+	return map_btf(s, map, false);
+}
+
+const struct btf *bpfpoke_map_btf_get(struct bpfpoke_session *s,
+				      const struct bpfpoke_map_info *map)
+{
+	return map_btf(s, map, true);
 }
 
 static int value_access(struct bpfpoke_session *s,
@@ -745,7 +821,6 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		      struct btf **btfp)
 {
 	const struct bpfpoke_map_info *maps, **cand = NULL, **hit = NULL;
-	struct btf **btfs = NULL;
 	size_t nr, i, ncand = 0, nhit = 0;
 	enum bpfpoke_map_write_rule rule;
 	char names[512];
@@ -772,8 +847,7 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		return err;
 	cand = calloc(nr ? nr : 1, sizeof(*cand));
 	hit = calloc(nr ? nr : 1, sizeof(*hit));
-	btfs = calloc(nr ? nr : 1, sizeof(*btfs));
-	if (!cand || !hit || !btfs) {
+	if (!cand || !hit) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -806,14 +880,15 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		goto out;
 	}
 
+	/* The session's parse of each candidate's BTF. */
 	for (i = 0; i < ncand; i++) {
 		struct bpfpoke_map_value mv;
-		struct btf *btf;
+		const struct btf *btf;
 		int r;
 
 		if (!cand[i]->btf_kva)
 			continue;	/* no BTF: no named fields */
-		btf = bpfpoke_map_btf(s, cand[i]);
+		btf = map_btf(s, cand[i], true);
 		if (!btf) {
 			bad = -errno;
 			pr_warn("map %u '%s': cannot read its BTF: %s\n",
@@ -827,20 +902,18 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		}
 		bpfpoke_map_value_init(&mv, cand[i], btf);
 		r = bpfpoke_field_exists(&mv, field);
-		if (r == 1) {
-			btfs[nhit] = btf;
+		if (r == 1)
 			hit[nhit++] = cand[i];
-			continue;
-		}
-		if (r < 0)
+		else if (r < 0)
 			bad = r;
-		btf__free(btf);
 	}
 	if (nhit == 1) {
 		*mapp = hit[0];
+		/* The caller's own copy. */
 		if (btfp) {
-			*btfp = btfs[0];
-			btfs[0] = NULL;
+			*btfp = map_btf(s, hit[0], false);
+			if (!*btfp)
+				err = -errno;
 		}
 	} else if (nhit > 1) {
 		list_maps(names, sizeof(names), hit, nhit);
@@ -851,13 +924,12 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		/* One map: its own resolver says what is wrong with the path. */
 		struct bpfpoke_field f = { .sz = sizeof(f) };
 		struct bpfpoke_map_value mv;
-		struct btf *btf = bpfpoke_map_btf(s, cand[0]);
+		const struct btf *btf = map_btf(s, cand[0], true);
 
 		err = btf ? 0 : -errno;
 		if (btf) {
 			bpfpoke_map_value_init(&mv, cand[0], btf);
 			err = bpfpoke_field_resolve(&mv, field, &f) ? -errno : -ENOENT;
-			btf__free(btf);
 		}
 		if (!err)
 			err = -ENOENT;
@@ -871,9 +943,6 @@ static int __map_find(struct bpfpoke_session *s, const char *suffix,
 		err = bad ? bad : -ENOENT;
 	}
 out:
-	for (i = 0; btfs && i < nhit; i++)
-		btf__free(btfs[i]);
-	free(btfs);
 	free(hit);
 	free(cand);
 	return err;

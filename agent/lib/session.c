@@ -102,37 +102,26 @@ out:
 static int describe_from_cache(struct bpfpoke_session *s,
 			       const struct bpfpoke_vmcoreinfo *vi)
 {
-	struct ksyms_entry e[NR_KSYMS];
-	struct btf *btf = NULL;
-	unsigned int nr;
-	size_t len;
-	void *raw;
+	char path[PATH_MAX];
 	__u64 t0;
 	int err;
 
 	t0 = bpfpoke_now_ns();
-	if (bpfpoke_desc_cache_load(vi, e, NR_KSYMS, &nr, &raw, &len))
-		return -ENOENT;
-	err = bpfpoke_ksyms_from_entries(&s->syms, e, nr);
-	s->times.symbols_ns += bpfpoke_now_ns() - t0;
-	t0 = bpfpoke_now_ns();
-	if (!err)
-		err = bpfpoke_btf_blob_parse(raw, len, &btf);
-	free(raw);
-	if (!err)
-		err = bpfpoke_klayout_resolve(&s->layout, btf);
-	s->times.vmlinux_btf_ns += bpfpoke_now_ns() - t0;
+	err = bpfpoke_desc_cache_load(vi->build_id, vi->osrelease, &s->syms,
+				      &s->layout, path, sizeof(path));
+	if (!err && path[0]) {
+		s->btf_file = strdup(path);
+		if (!s->btf_file)
+			err = -ENOMEM;
+	}
+	s->times.cache_ns += bpfpoke_now_ns() - t0;
 	if (err) {
-		/* Not this kernel's after all: from memory, as if no cache. */
-		pr_info("the cached description of %s does not fit: not used\n",
-			vi->build_id);
-		btf__free(btf);
 		memset(&s->syms, 0, sizeof(s->syms));
 		memset(&s->layout, 0, sizeof(s->layout));
 		return -ENOENT;
 	}
-	s->vmlinux_btf = btf;
 	s->desc_source = BPFPOKE_DESC_CACHE;
+	s->desc_cached = true;
 	return 0;
 }
 
@@ -170,15 +159,15 @@ static int describe_from_guest(struct bpfpoke_session *s)
 		err = bpfpoke_klayout_resolve(&s->layout, s->vmlinux_btf);
 	s->times.vmlinux_btf_ns = bpfpoke_now_ns() - t0;
 	if (!err) {
-		struct ksyms_entry e[NR_KSYMS];
 		const void *raw;
 		__u32 size;
 
+		t0 = bpfpoke_now_ns();
 		raw = btf__raw_data(s->vmlinux_btf, &size);
 		if (raw)
-			bpfpoke_desc_cache_store(vi, e,
-						 bpfpoke_ksyms_wanted(ks, e, NR_KSYMS),
-						 raw, size);
+			bpfpoke_desc_cache_store(vi->build_id, vi->osrelease,
+						 &s->syms, &s->layout, raw, size);
+		s->times.cache_ns += bpfpoke_now_ns() - t0;
 	}
 	return err;
 }
@@ -201,6 +190,44 @@ static int load_btf(struct bpfpoke_session *s)
 	err = bpfpoke_klayout_resolve(&s->layout, btf);
 	s->times.vmlinux_btf_ns = bpfpoke_now_ns() - t0;
 	return err;
+}
+
+/*
+ * The given files' entry in the description cache: 0 and the session
+ * described, else -ENOENT (and @s->files_id the entry to store, if any).
+ */
+static int describe_from_files_cache(struct bpfpoke_session *s)
+{
+	const char *paths[2] = { s->vmlinux ? s->vmlinux : s->btf_path,
+				 s->symbols };
+	char btf_path[PATH_MAX];
+	__u64 t0;
+	int err;
+
+	t0 = bpfpoke_now_ns();
+	err = bpfpoke_desc_cache_files_id(paths, s->vmlinux ? 1 : 2, s->files_id,
+					  sizeof(s->files_id));
+	if (err)
+		s->files_id[0] = 0;
+	else if (s->flags & BPFPOKE_SESSION_NO_CACHE)
+		err = -ENOENT;	/* parsed, and the entry written afresh */
+	else
+		err = bpfpoke_desc_cache_load(s->files_id, NULL, &s->syms,
+					      &s->layout, btf_path,
+					      sizeof(btf_path));
+	if (!err) {
+		s->btf_file = strdup(paths[0]);
+		if (!s->btf_file)
+			err = -ENOMEM;
+	}
+	s->times.cache_ns += bpfpoke_now_ns() - t0;
+	if (err) {
+		memset(&s->syms, 0, sizeof(s->syms));
+		memset(&s->layout, 0, sizeof(s->layout));
+		return -ENOENT;
+	}
+	s->desc_cached = true;
+	return 0;
 }
 
 struct bpfpoke_session *
@@ -252,6 +279,8 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 	if (!s->vmlinux && !s->symbols)
 		return s;
 	s->desc_source = BPFPOKE_DESC_FILES;
+	if (!describe_from_files_cache(s))
+		return s;
 	t0 = bpfpoke_now_ns();
 	err = s->vmlinux ? bpfpoke_ksyms_read_elf(&s->syms, s->vmlinux) :
 			   bpfpoke_ksyms_read_text(&s->syms, s->symbols);
@@ -261,6 +290,12 @@ bpfpoke_session_open(const struct bpfpoke_session_opts *uopts)
 	err = load_btf(s);
 	if (err)
 		goto err_close;
+	if (s->files_id[0]) {
+		t0 = bpfpoke_now_ns();
+		bpfpoke_desc_cache_store(s->files_id, NULL, &s->syms, &s->layout,
+					 NULL, 0);
+		s->times.cache_ns += bpfpoke_now_ns() - t0;
+	}
 	return s;
 
 err_close:
@@ -316,7 +351,11 @@ void bpfpoke_session_close(struct bpfpoke_session *s)
 	bpfpoke_mem_close(s->mem);
 	free(s->vmcoreinfo);
 	bpfpoke_kallsyms_free(s->kallsyms);
+	while (s->nr_map_btfs)
+		btf__free(s->map_btfs[--s->nr_map_btfs].btf);
+	free(s->map_btfs);
 	btf__free(s->vmlinux_btf);
+	free(s->btf_file);
 	free(s->maps);
 	free(s->cpu_off);
 	free(s->vmlinux);
@@ -358,6 +397,38 @@ int bpfpoke_session_desc_source(const struct bpfpoke_session *s)
 	if (!s || !s->km.loaded)
 		return bpfpoke_err(-EINVAL);
 	return s->desc_source;
+}
+
+int bpfpoke_session_desc_cached(const struct bpfpoke_session *s)
+{
+	if (!s || !s->km.loaded)
+		return bpfpoke_err(-EINVAL);
+	return s->desc_cached;
+}
+
+struct btf *bpfpoke_session_vmlinux_btf(struct bpfpoke_session *s)
+{
+	struct btf *btf;
+	__u64 t0;
+	int err;
+
+	if (s->vmlinux_btf || !s->btf_file)
+		return s->vmlinux_btf;
+	t0 = bpfpoke_now_ns();
+	btf = btf__parse(s->btf_file, NULL);
+	err = libbpf_get_error(btf);
+	s->times.vmlinux_btf_ns += bpfpoke_now_ns() - t0;
+	if (err) {
+		pr_warn("%s: no usable vmlinux BTF: %s\n", s->btf_file,
+			strerror(-err));
+		/* Not again: every later caller gets NULL at once. */
+		free(s->btf_file);
+		s->btf_file = NULL;
+		errno = -err;
+		return NULL;
+	}
+	s->vmlinux_btf = btf;
+	return btf;
 }
 
 int bpfpoke_session_kallsyms(struct bpfpoke_session *s,

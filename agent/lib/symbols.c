@@ -121,38 +121,6 @@ int bpfpoke_ksyms_from_kallsyms(struct ksyms *k,
 	return ksyms_finish(k, "the guest's kallsyms");
 }
 
-unsigned int bpfpoke_ksyms_wanted(const struct bpfpoke_kallsyms *ks,
-				  struct ksyms_entry *out, unsigned int max)
-{
-	unsigned int n = 0;
-	__u32 i;
-	int j;
-
-	for (i = 0; i < ks->nr && n < max; i++) {
-		const char *name = ks->strtab + ks->syms[i].name_off;
-
-		for (j = 0; j < NR_KSYMS; j++) {
-			if (strcmp(ksym_table[j].name, name))
-				continue;
-			snprintf(out[n].name, sizeof(out[n].name), "%s", name);
-			out[n++].addr = ks->syms[i].addr;
-			break;
-		}
-	}
-	return n;
-}
-
-int bpfpoke_ksyms_from_entries(struct ksyms *k, const struct ksyms_entry *e,
-			       unsigned int nr)
-{
-	unsigned int i;
-
-	memset(k, 0, sizeof(*k));
-	for (i = 0; i < nr; i++)
-		ksym_add(k, e[i].name, strlen(e[i].name), e[i].addr);
-	return ksyms_finish(k, "the description cache");
-}
-
 /*
  * "ADDR TYPE NAME" lines, and in kallsyms "ADDR TYPE NAME\t[MODULE]" for
  * module symbols, which are skipped.  Malformed lines are skipped too: a

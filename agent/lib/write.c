@@ -23,7 +23,8 @@ struct bpfpoke_write_batch {
 	struct bpfpoke_session *s;
 	struct bpfpoke_write_info *info;
 	size_t nr;
-	struct btf **btfs;
+	/* The session's (bpfpoke_map_btf_get()): not freed here. */
+	const struct btf **btfs;
 	struct bpfpoke_map_elem *elems;
 	struct mem_wop *ops;
 	unsigned int nr_ops;
@@ -39,7 +40,6 @@ void bpfpoke_write_free(struct bpfpoke_write_batch *b)
 	for (i = 0; b->info && i < b->nr; i++) {
 		free((void *)b->info[i].data);
 		free((void *)b->info[i].key);
-		btf__free(b->btfs[i]);
 	}
 	free(b->info);
 	free(b->btfs);
@@ -122,9 +122,12 @@ static int prepare_one(struct bpfpoke_write_batch *b, size_t i,
 	size_t j;
 	int err;
 
-	err = bpfpoke_map_pick(b->s, suffix, field, &map, &b->btfs[i]);
+	err = bpfpoke_map_pick(b->s, suffix, field, &map, NULL);
 	if (err)
 		return err;
+	b->btfs[i] = bpfpoke_map_btf_get(b->s, map);
+	if (!b->btfs[i])
+		return -errno;
 	wi->map = map;
 	bpfpoke_map_value_init(&mv, map, b->btfs[i]);
 	wi->field.sz = sizeof(wi->field);

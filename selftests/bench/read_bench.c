@@ -7,12 +7,14 @@
  *	read_bench [-n RUNS] [-r ROUNDS] BPFPOKE RAM BTF SYMBOLS SUFFIX:FIELD...
  *
  * Cold: RUNS times, alternating, `BPFPOKE --version` (the baseline: process
- * start, dynamic linking, exit) and `BPFPOKE --times --mem-file RAM --btf
- * BTF --symbols SYMBOLS read SUFFIX FIELD` of the first SUFFIX:FIELD, each
- * a fork and exec: wall time from fork to wait4(), peak RSS from wait4()'s
- * ru_maxrss, the stages from the --times line.  They run first, while this
- * process is small: a child's ru_maxrss counts what it got at fork.  Cold
- * means a new process; the page cache holds the files.
+ * start, dynamic linking, exit) and `BPFPOKE --times --no-cache --mem-file
+ * RAM --btf BTF --symbols SYMBOLS read SUFFIX FIELD` of the first
+ * SUFFIX:FIELD, each a fork and exec: wall time from fork to wait4(), peak
+ * RSS from wait4()'s ru_maxrss, the stages from the --times line.  Then
+ * the same without --no-cache, the description cache (a directory of this
+ * run) warmed by one run first.  They run first, while this process is
+ * small: a child's ru_maxrss counts what it got at fork.  Cold means a new
+ * process; the page cache holds the files.
  *
  * Zero-config: the same cold read without BTF and SYMBOLS, its first run
  * with an empty description cache, the others cached; next to the
@@ -20,8 +22,9 @@
  *
  * Further resolves: one session on RAM, its first resolve (with the map
  * walk) timed apart, then ROUNDS times every SUFFIX:FIELD resolved as
- * `bpfpoke read` does it (bpfpoke_map_find(), which reads the map's BTF
- * from the guest, and bpfpoke_field_resolve()), each timed.  The baseline
+ * `bpfpoke read` does it (bpfpoke_map_find(); bpfpoke_map_btf_get(), the
+ * session's parse of the map's BTF, its struct btf read again from the
+ * guest to check it; bpfpoke_field_resolve()), each timed.  The baseline
  * is reading the resolved field's bytes (bpfpoke_map_value_read()).
  *
  * Prints tables: medians, the ratio of each figure to its target (issue 4:
@@ -54,21 +57,22 @@
 
 /* The stages of the --times line, in its order. */
 static const char *const stage_names[] = {
-	"symbols", "vmlinux_btf", "attach", "vmcoreinfo", "kallsyms", "kaslr",
+	"cache", "symbols", "vmlinux_btf", "attach", "vmcoreinfo", "kallsyms", "kaslr",
 	"map_walk", "map_btf", "resolve", "total",
 };
 #define NR_STAGES	(sizeof(stage_names) / sizeof(stage_names[0]))
 #define STAGE_TOTAL	(NR_STAGES - 1)
 
 static const char *const stage_labels[] = {
-	"symbols (kallsyms)", "vmlinux BTF (+ layouts)", "attach (RAM file)",
+	"description cache (look up/store)", "symbols (kallsyms)", "vmlinux BTF (+ layouts)", "attach (RAM file)",
 	"VMCOREINFO scan", "kallsyms decode", "KASLR", "map walk",
 	"program BTF", "resolve",
 };
-#define STAGE_SYMBOLS	0
-#define STAGE_BTF	1
-#define STAGE_SCAN	3
-#define STAGE_KALLSYMS	4
+#define STAGE_CACHE	0
+#define STAGE_SYMBOLS	1
+#define STAGE_BTF	2
+#define STAGE_SCAN	4
+#define STAGE_KALLSYMS	5
 
 struct run {
 	double wall_ms;
@@ -265,14 +269,20 @@ static void print_ratio_row(const char *what, double v, const char *unit,
 	printf("\n");
 }
 
-/* Leaves what the reads printed in @got (each run printed the same). */
-static double cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
-		       char *syms, const struct field_ref *fr, char *got,
-		       size_t got_size)
+/*
+ * Leaves what the reads printed in @got (each run printed the same).
+ * @cached: with the description cache, warmed by one run first (each run
+ * must then have taken its description from it: no symbols stage);
+ * else --no-cache, every run parsing the files.
+ */
+static double cold_bench(int runs, bool cached, char *bpfpoke, char *ram,
+			 char *btf, char *syms, const struct field_ref *fr,
+			 char *got, size_t got_size)
 {
-	const char *read_argv[] = { bpfpoke, "--times", "--mem-file", ram,
-				    "--btf", btf, "--symbols", syms, "read",
-				    fr->suffix, fr->field, NULL };
+	const char *read_argv[] = { bpfpoke, "--times", "--no-cache",
+				    "--mem-file", ram, "--btf", btf,
+				    "--symbols", syms, "read", fr->suffix,
+				    fr->field, NULL };
 	const char *base_argv[] = { bpfpoke, "--version", NULL };
 	double *wall, *rss, *bwall, *brss, *st[NR_STAGES + 2];
 	struct stats s_wall, s_rss, s_bwall, s_brss, s;
@@ -289,6 +299,14 @@ static double cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
 		st[k] = calloc(runs, sizeof(double));
 	if (!r || !wall || !rss || !bwall || !brss || !st[NR_STAGES + 1])
 		die("out of memory");
+	if (cached) {
+		/* Drop "--no-cache"; the first run fills the cache. */
+		memmove(&read_argv[2], &read_argv[3],
+			sizeof(read_argv) - 3 * sizeof(read_argv[0]));
+		if (spawn(read_argv, r))
+			die("`bpfpoke read %s %s` failed: %s", fr->suffix,
+			    fr->field, r->err);
+	}
 
 	for (i = 0; i < runs; i++) {
 		rc = spawn(read_argv, r);
@@ -301,6 +319,9 @@ static double cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
 			die("`bpfpoke read %s %s` printed '%s', then '%s'",
 			    fr->suffix, fr->field, got, r->out);
 		parse_times(r);
+		if (cached && r->stage_ms[STAGE_SYMBOLS] > 0)
+			die("run %d parsed the symbols: the description cache was not used (files changed less than 2 s ago?)",
+			    i);
 		wall[i] = r->wall_ms;
 		rss[i] = r->rss_mib;
 		for (k = 0; k < NR_STAGES; k++)
@@ -326,8 +347,11 @@ static double cold_bench(int runs, char *bpfpoke, char *ram, char *btf,
 	s_bwall = stats_of(bwall, runs);
 	s_brss = stats_of(brss, runs);
 
-	printf("cold `bpfpoke read %s %s` (fork+exec to exit, value printed), %d runs, alternating with the baseline `bpfpoke --version`; it printed: %s",
-	       fr->suffix, fr->field, runs, got);
+	printf("cold `bpfpoke read %s %s` (fork+exec to exit, value printed), %s, %d runs, alternating with the baseline `bpfpoke --version`; it printed: %s",
+	       fr->suffix, fr->field,
+	       cached ? "description from the warm description cache" :
+			"--no-cache: the --btf and --symbols files parsed",
+	       runs, got);
 	printf("%-34s %14s %12s %14s %10s\n", "figure (median)", "value", "target",
 	       "ratio/target", "/baseline");
 	print_ratio_row("baseline: bpfpoke --version", s_bwall.median, "ms", 0, 0);
@@ -386,7 +410,7 @@ static void zero_bench(int runs, char *bpfpoke, char *ram,
 {
 	const char *argv[] = { bpfpoke, "--times", "--mem-file", ram, "read",
 			       fr->suffix, fr->field, NULL };
-	char dir[] = "/tmp/bpfpoke-bench-cache.XXXXXX", cmd[128];
+	char dir[] = "/tmp/bpfpoke-bench-cache.XXXXXX", cmd[128], *old;
 	double *wall = calloc(runs, sizeof(double)), first[NR_STAGES], first_wall;
 	double *st[NR_STAGES];
 	struct run *r = calloc(1, sizeof(*r));
@@ -398,6 +422,8 @@ static void zero_bench(int runs, char *bpfpoke, char *ram,
 		st[k] = calloc(runs, sizeof(double));
 	if (!wall || !r || !st[NR_STAGES - 1] || !mkdtemp(dir))
 		die("out of memory, or no temporary directory");
+	old = getenv("BPFPOKE_CACHE_DIR");
+	old = old ? strdup(old) : NULL;
 	setenv("BPFPOKE_CACHE_DIR", dir, 1);
 	for (i = 0; i <= runs; i++) {
 		rc = spawn(argv, r);
@@ -414,7 +440,11 @@ static void zero_bench(int runs, char *bpfpoke, char *ram,
 		for (k = 0; k < NR_STAGES; k++)
 			st[k][i - 1] = r->stage_ms[k];
 	}
-	unsetenv("BPFPOKE_CACHE_DIR");
+	if (old)
+		setenv("BPFPOKE_CACHE_DIR", old, 1);
+	else
+		unsetenv("BPFPOKE_CACHE_DIR");
+	free(old);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		die("cannot remove %s", dir);
@@ -433,7 +463,7 @@ static void zero_bench(int runs, char *bpfpoke, char *ram,
 	       stats_of(st[STAGE_SYMBOLS], runs).median);
 	printf("%-34s %10.3f %10.3f\n", "  vmlinux BTF (+ layouts) (ms)",
 	       first[STAGE_BTF], stats_of(st[STAGE_BTF], runs).median);
-	printf("%-34s %10s %10.3f %11s\n", "described cold read (ms)", "",
+	printf("%-34s %10s %10.3f %11s\n", "described cold read, --no-cache (ms)", "",
 	       described, "1.00x");
 	printf("\n");
 	for (k = 0; k < NR_STAGES; k++)
@@ -448,18 +478,21 @@ static void resolve(struct bpfpoke_session *s, const struct field_ref *fr,
 		    double *field_ns)
 {
 	struct bpfpoke_map_value mv;
-	struct btf *btf = NULL;
+	const struct btf *btf;
 	double t0;
 
-	if (bpfpoke_map_find(s, fr->suffix, fr->field, m, &btf))
+	if (bpfpoke_map_find(s, fr->suffix, fr->field, m, NULL))
 		die("map for %s %s: %s", fr->suffix, fr->field, strerror(errno));
+	/* The session's parse of the map's BTF, checked against the guest. */
+	btf = bpfpoke_map_btf_get(s, *m);
+	if (!btf)
+		die("BTF of %s: %s", fr->suffix, strerror(errno));
 	bpfpoke_map_value_init(&mv, *m, btf);
 	f->sz = sizeof(*f);
 	t0 = now_ns();
 	if (bpfpoke_field_resolve(&mv, fr->field, f))
 		die("field %s %s: %s", fr->suffix, fr->field, strerror(errno));
 	*field_ns += now_ns() - t0;
-	btf__free(btf);
 }
 
 /* What `bpfpoke read` prints for @fr, read through the library. */
@@ -572,7 +605,7 @@ static void resolve_bench(int rounds, char *ram, char *btf, char *syms,
 	print_ratio_row("further resolve, mean", s_res.mean / 1e3, "us",
 			TARGET_RESOLVE_NS / 1e3, s_base.mean / 1e3);
 	printf("mean per further resolve, by part (library times):\n");
-	printf("%-34s %10.0f ns\n", "  program BTF (read + parse)",
+	printf("%-34s %10.0f ns\n", "  program BTF (check, or read + parse)",
 	       cnt ? (double)(tm->map_btf_ns - btf0) / cnt : 0);
 	printf("%-34s %10.0f ns\n", "  map pick + field lookup",
 	       cnt ? (double)(tm->resolve_ns - find0) / cnt : 0);
@@ -594,8 +627,9 @@ int main(int argc, char **argv)
 	struct field_ref fr[MAX_FIELDS];
 	int runs = 21, rounds = 200, opt, nf = 0, i;
 	struct bpfpoke_session *s;
-	char got[OUT_MAX], want[1024];
-	double ms[3], described;
+	char got[OUT_MAX], got2[OUT_MAX], want[1024];
+	char cache[] = "/tmp/bpfpoke-bench-desc.XXXXXX", cmd[128];
+	double ms[3], uncached, cached;
 
 	while ((opt = getopt(argc, argv, "n:r:")) >= 0) {
 		switch (opt) {
@@ -625,10 +659,23 @@ int main(int argc, char **argv)
 	bpfpoke_set_print(keep_warn);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	described = cold_bench(runs, argv[optind], argv[optind + 1],
-			       argv[optind + 2], argv[optind + 3], &fr[0], got,
-			       sizeof(got));
-	zero_bench(runs, argv[optind], argv[optind + 1], &fr[0], got, described);
+	/* The described runs' own description cache, empty to begin with. */
+	if (!mkdtemp(cache))
+		die("no temporary directory: %s", strerror(errno));
+	setenv("BPFPOKE_CACHE_DIR", cache, 1);
+	uncached = cold_bench(runs, false, argv[optind], argv[optind + 1],
+			      argv[optind + 2], argv[optind + 3], &fr[0], got,
+			      sizeof(got));
+	cached = cold_bench(runs, true, argv[optind], argv[optind + 1],
+			    argv[optind + 2], argv[optind + 3], &fr[0], got2,
+			    sizeof(got2));
+	if (strcmp(got, got2))
+		die("`bpfpoke read %s %s` printed '%s' parsing the files, '%s' from the cache",
+		    fr[0].suffix, fr[0].field, got, got2);
+	printf("%-34s %10.3f ms %10.3f ms %9.2fx\n\n",
+	       "cold read: --no-cache, cached", uncached, cached,
+	       cached / uncached);
+	zero_bench(runs, argv[optind], argv[optind + 1], &fr[0], got, uncached);
 
 	/* What the CLI printed, against the library's own read. */
 	s = open_session(argv[optind + 1], argv[optind + 2], argv[optind + 3], ms);
@@ -639,5 +686,8 @@ int main(int argc, char **argv)
 		    fr[0].suffix, fr[0].field, got, want);
 	resolve_bench(rounds, argv[optind + 1], argv[optind + 2],
 		      argv[optind + 3], fr, nf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+	if (system(cmd))
+		die("cannot remove %s", cache);
 	return 0;
 }

@@ -57,7 +57,7 @@ top=$(cd "$here/../.." && pwd)
 build=${BPFPOKE_BUILD:-$top/build}
 variants=${BPFPOKE_GUEST_VARIANTS:-kaslr nokaslr no5lvl}
 elem_maps="cfg_array pcpu_array flows lru pcpu_hash lru_pcpu odd_keys noprealloc"
-tests_per_variant=$((13 + $(echo $elem_maps | wc -w)))
+tests_per_variant=$((14 + $(echo $elem_maps | wc -w)))
 write_variant=${BPFPOKE_WRITE_VARIANT:-kaslr}
 write_tests=6
 # json_tests: every command and error path under -j, through jq.
@@ -752,6 +752,26 @@ for v in $variants; do
 		diag="$diag $(cat "$work/err" 2> /dev/null)"
 	fi
 	result $ok "$v: map BTF matches bpftool btf dump (btf_id ${btf_id:-?})" "$diag"
+
+	# The described runs' derived description, cached by the files'
+	# identity once they are 2 s old: a cold command then parses
+	# neither file, and reads what the parsed description reads.
+	age=$(( $(date +%s) - $(stat -c '%Y %Z' "$art/kallsyms" "$art/vmlinux.btf" | tr ' ' '\n' | sort -n | tail -n 1) ))
+	[ "$age" -lt 3 ] && sleep $((3 - age))
+	"${pk[@]}" kernel show > /dev/null 2>&1
+	dkern=$("${pk[@]}" --times -j kernel show 2> "$work/dtimes")
+	dnocache=$("${pk[@]}" --no-cache -j kernel show 2>&1)
+	dread=$(got_lines 2>&1)
+	nread=$(pk=("${pk[@]}" --no-cache); got_lines 2>&1)
+	ok=0
+	echo "$dkern" | jq -e '.description.source == "files" and .description.cached' > /dev/null 2>&1 &&
+		echo "$dnocache" | jq -e '.description.source == "files" and (.description.cached | not)' > /dev/null 2>&1 &&
+		[ "$(echo "$dnocache" | jq -c 'del(.description.cached)' 2>&1)" = \
+		  "$(echo "$dkern" | jq -c 'del(.description.cached)' 2>&1)" ] &&
+		grep -q ' symbols 0.000  vmlinux_btf 0.000 ' "$work/dtimes" &&
+		[ -n "$dread" ] && [ "$dread" = "$nread" ] || ok=1
+	result $ok "$v: described: the derived description from the cache (no symbols or BTF parsed: $(sed -n 's/.*cache \([0-9.]*\).*total \([0-9.]*\)/cache \1 ms, total \2 ms/p' "$work/dtimes")), the same kernel and values as --no-cache" \
+		"cached: $dkern" "--no-cache: $dnocache" "$(cat "$work/dtimes")" "read: $dread" "read, --no-cache: $nread"
 
 	read_tests "$v"
 	if [ "$v" = "$write_variant" ]; then

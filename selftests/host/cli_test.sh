@@ -16,6 +16,7 @@ if [ ! -x "$bpfpoke" ]; then
 	exit 4
 fi
 tmp=$(mktemp -d)
+export BPFPOKE_CACHE_DIR=$tmp/cache
 trap 'rm -rf "$tmp"' EXIT
 
 # A kernel description the library accepts: the host's own BTF (any

@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,22 +67,21 @@ FIXTURE_SETUP(guest)
 
 #define SY_BUILD_ID	"0123456789abcdef0123456789abcdef01234567"
 
-/* The description cache of the zero-config tests, in the fixture's dir. */
+/* The fixture's description cache, whatever tests wrote there. */
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
 static void remove_cache(const char *dir)
 {
-	static const char *const files[] = {
-		"cache/hints", "cache/" SY_BUILD_ID "/osrelease",
-		"cache/" SY_BUILD_ID "/ksyms", "cache/" SY_BUILD_ID "/btf",
-		"cache/" SY_BUILD_ID, "cache",
-	};
 	char path[256];
-	size_t i;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (unlink(path))
-			rmdir(path);
-	}
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	nftw(path, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 FIXTURE_TEARDOWN(guest)
@@ -479,6 +480,42 @@ TEST_F(guest, program_btf)
 	EXPECT_EQ(ENOENT, errno);
 }
 
+/*
+ * The session's parse of a map's BTF: the same one while the guest's
+ * struct btf says the same; a new one when it changed, the old one still
+ * valid (the session keeps both until it closes).
+ */
+TEST_F(guest, program_btf_session)
+{
+	const struct bpfpoke_map_info *maps, *m;
+	const struct btf *a, *b, *c;
+	__u32 id = 17;
+	size_t nr;
+
+	OPEN(0);
+	ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+	a = bpfpoke_map_btf_get(self->s, find(maps, nr, 1));
+	ASSERT_NE(NULL, a) TH_LOG("%s: %s", strerror(errno), warnings);
+	b = bpfpoke_map_btf_get(self->s, find(maps, nr, 1));
+	EXPECT_EQ(a, b);
+	/* Picking by field uses it too. */
+	ASSERT_EQ(0, bpfpoke_map_find(self->s, ".bss", "crash", &m, NULL));
+	EXPECT_EQ(a, bpfpoke_map_btf_get(self->s, m));
+	/* Another BTF object at the same address: parsed again. */
+	ASSERT_EQ(4, pwrite(self->sy.mem_fd, &id, 4, self->sy.btf_gpa + SY_BTF_ID));
+	c = bpfpoke_map_btf_get(self->s, find(maps, nr, 1));
+	ASSERT_NE(NULL, c);
+	EXPECT_NE(a, c);
+	EXPECT_GT(btf__find_by_name_kind(a, "crash", BTF_KIND_VAR), 0);
+	EXPECT_GT(btf__find_by_name_kind(c, "crash", BTF_KIND_VAR), 0);
+	EXPECT_EQ(c, bpfpoke_map_btf_get(self->s, find(maps, nr, 1)));
+	/* A map without BTF; bad arguments. */
+	EXPECT_EQ(NULL, bpfpoke_map_btf_get(self->s, find(maps, nr, 2)));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(NULL, bpfpoke_map_btf_get(NULL, find(maps, nr, 1)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 TEST_F(guest, split_btf_on_vmlinux)
 {
 	const struct bpfpoke_map_info *maps;
@@ -631,15 +668,35 @@ TEST_F(guest, zero_config)
 	bpfpoke_session_close(d);
 }
 
+/* Flip byte @off of @path. */
+static int flip_byte(const char *path, off_t off)
+{
+	unsigned char c;
+	int fd, ok;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, &c, 1, off) == 1;
+	c ^= 0x5a;
+	ok = ok && pwrite(fd, &c, 1, off) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /*
- * The description cache: a second zero-config session takes its symbols
- * and BTF from it, and finds VMCOREINFO where it last was; an entry that
- * does not fit, or is for another release, is not used.
+ * The description cache: a second zero-config session takes its symbols,
+ * layouts and map type names from it, parses no BTF, and finds VMCOREINFO
+ * where it last was; an entry whose BTF blob is not whole, whose record
+ * is damaged, or that is for another release is not used (and is written
+ * afresh).
  */
 TEST_F(guest, zero_config_cache)
 {
+	const struct bpfpoke_session_times *t;
 	const struct bpfpoke_vmcoreinfo *vi;
 	const struct bpfpoke_map_info *maps;
+	static const char other[] = "6.1.0-other";
 	char path[256];
 	size_t nr, nr0;
 	FILE *f;
@@ -648,27 +705,35 @@ TEST_F(guest, zero_config_cache)
 	synth_add_kallsyms(&self->sy, 1);
 	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
 	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
+		bool cached = i == 1 || i == 5;
+
 		if (i == 2) {
-			/* A BTF that does not parse. */
+			/* A BTF blob that is not the one the record names. */
 			snprintf(path, sizeof(path), "%s/%s/btf", self->cache, SY_BUILD_ID);
 			f = fopen(path, "w");
 			ASSERT_NE(NULL, f);
 			fputs("garbage", f);
 			fclose(f);
 		} else if (i == 3) {
+			/* A damaged record. */
+			snprintf(path, sizeof(path), "%s/%s/desc", self->cache, SY_BUILD_ID);
+			ASSERT_EQ(0, flip_byte(path, 200));
+		} else if (i == 4) {
 			/* Another release under the same BUILD-ID. */
-			snprintf(path, sizeof(path), "%s/%s/osrelease", self->cache, SY_BUILD_ID);
-			f = fopen(path, "w");
-			ASSERT_NE(NULL, f);
-			fputs("6.1.0-other", f);
-			fclose(f);
+			synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, other);
+			sy_put(&self->sy, SY_TEXT_GPA + SY_OFF_UTS + 130, other,
+			       sizeof(other));
+			close(self->sy.mem_fd);
+			self->sy.mem_fd = -1;
+			ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
 		}
 		self->s = memory_only(&self->sy);
 		ASSERT_NE(NULL, self->s);
 		ASSERT_EQ(0, bpfpoke_session_load(self->s)) TH_LOG("round %d: %s", i, warnings);
-		EXPECT_EQ(i == 1 ? BPFPOKE_DESC_CACHE : BPFPOKE_DESC_GUEST,
+		EXPECT_EQ(cached ? BPFPOKE_DESC_CACHE : BPFPOKE_DESC_GUEST,
 			  bpfpoke_session_desc_source(self->s)) TH_LOG("round %d", i);
+		EXPECT_EQ(cached, bpfpoke_session_desc_cached(self->s)) TH_LOG("round %d", i);
 		ASSERT_EQ(0, bpfpoke_session_vmcoreinfo(self->s, &vi));
 		EXPECT_EQ(i > 0, vi->hinted) TH_LOG("round %d", i);
 		EXPECT_EQ(SY_VMCOREINFO_GPA, vi->gpa);
@@ -676,6 +741,18 @@ TEST_F(guest, zero_config_cache)
 		if (!i)
 			nr0 = nr;
 		EXPECT_EQ(nr0, nr);
+		/* The type libbpf does not know is named, from the cache too. */
+		EXPECT_STREQ("future_thing", bpfpoke_map_type_str(self->s, SY_TYPE_FUTURE));
+		t = bpfpoke_session_times(self->s);
+		if (cached) {
+			EXPECT_EQ(0, t->symbols_ns);
+			EXPECT_EQ(0, t->vmlinux_btf_ns);
+			EXPECT_EQ(0, t->kallsyms_ns);
+		} else {
+			EXPECT_GT(t->kallsyms_ns, 0);
+			EXPECT_GT(t->vmlinux_btf_ns, 0);
+		}
+		EXPECT_GT(t->cache_ns, 0);
 		bpfpoke_session_close(self->s);
 		self->s = NULL;
 	}
@@ -683,6 +760,70 @@ TEST_F(guest, zero_config_cache)
 	OPEN(0);
 	EXPECT_EQ(BPFPOKE_DESC_FILES, bpfpoke_session_desc_source(self->s));
 	EXPECT_EQ(-EINVAL, bpfpoke_session_desc_source(NULL));
+	EXPECT_EQ(-EINVAL, bpfpoke_session_desc_cached(NULL));
+}
+
+/*
+ * Described mode: the files' derived description is cached by their
+ * identity once they have settled (2 s), used by the next session with
+ * the same maps, and not used with BPFPOKE_SESSION_NO_CACHE or once a
+ * file changed.
+ */
+TEST_F(guest, files_cache)
+{
+	const struct bpfpoke_map_info *maps, *maps0;
+	const struct bpfpoke_session_times *t;
+	struct bpfpoke_session *first;
+	struct bpfpoke_kernel_info k0, k;
+	size_t nr, nr0, j;
+	int i;
+
+	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
+	/* Fresh files: parsed, not cached. */
+	self->s = synth_session(&self->sy, 0);
+	ASSERT_NE(NULL, self->s) TH_LOG("%s", warnings);
+	EXPECT_EQ(0, bpfpoke_session_desc_cached(self->s));
+	bpfpoke_session_close(self->s);
+	self->s = NULL;
+	usleep(2100 * 1000);
+	first = synth_session(&self->sy, 0);
+	ASSERT_NE(NULL, first) TH_LOG("%s", warnings);
+	EXPECT_EQ(0, bpfpoke_session_desc_cached(first));
+	ASSERT_EQ(0, bpfpoke_maps(first, &maps0, &nr0));
+	ASSERT_EQ(0, bpfpoke_session_kernel_info(first, &k0));
+	for (i = 0; i < 3; i++) {
+		if (i == 2) {
+			/* Touched: another identity, and too new to cache. */
+			ASSERT_EQ(0, utimensat(AT_FDCWD, self->sy.sym_path, NULL, 0));
+		}
+		self->s = synth_session(&self->sy, i == 1 ? BPFPOKE_SESSION_NO_CACHE : 0);
+		ASSERT_NE(NULL, self->s) TH_LOG("round %d: %s", i, warnings);
+		EXPECT_EQ(BPFPOKE_DESC_FILES, bpfpoke_session_desc_source(self->s));
+		EXPECT_EQ(i == 0, bpfpoke_session_desc_cached(self->s)) TH_LOG("round %d", i);
+		t = bpfpoke_session_times(self->s);
+		if (i == 0) {
+			EXPECT_EQ(0, t->symbols_ns);
+			EXPECT_EQ(0, t->vmlinux_btf_ns);
+		} else {
+			EXPECT_GT(t->symbols_ns, 0);
+			EXPECT_GT(t->vmlinux_btf_ns, 0);
+		}
+		ASSERT_EQ(0, bpfpoke_session_kernel_info(self->s, &k));
+		EXPECT_EQ(k0.text_kva, k.text_kva);
+		EXPECT_EQ(k0.top_pgt_gpa, k.top_pgt_gpa);
+		ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
+		ASSERT_EQ(nr0, nr);
+		for (j = 0; j < nr; j++) {
+			EXPECT_EQ(maps0[j].id, maps[j].id);
+			EXPECT_EQ(maps0[j].kva, maps[j].kva);
+			EXPECT_EQ(maps0[j].value_kva, maps[j].value_kva);
+			EXPECT_STREQ(maps0[j].name, maps[j].name);
+		}
+		EXPECT_STREQ("future_thing", bpfpoke_map_type_str(self->s, SY_TYPE_FUTURE));
+		bpfpoke_session_close(self->s);
+		self->s = NULL;
+	}
+	bpfpoke_session_close(first);
 }
 
 /* Hostile tables: refused, never read past their bounds. */

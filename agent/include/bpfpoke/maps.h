@@ -91,13 +91,13 @@ int bpfpoke_maps_refresh(struct bpfpoke_session *s);
 
 /**
  * bpfpoke_map_type_str() - bpftool's name of a map type
- * @s: a session, for the vmlinux BTF's names of types libbpf does not
- *     know; may be NULL
+ * @s: an opened session, for the names of types libbpf does not know
+ *     (from the guest kernel's enum bpf_map_type); may be NULL
  * @type: enum bpf_map_type value
  *
  * Return: "array", "hash", "percpu_array", ...; NULL if unknown.  A name
- * taken from the guest's BTF lives in a per-thread buffer that the next
- * call in the thread may overwrite.  Cannot fail otherwise.
+ * taken from the guest kernel's description lives as long as @s.
+ * Cannot fail otherwise.
  */
 const char *bpfpoke_map_type_str(const struct bpfpoke_session *s, __u32 type);
 
@@ -116,6 +116,24 @@ const char *bpfpoke_map_type_str(const struct bpfpoke_session *s, __u32 type);
  */
 struct btf *bpfpoke_map_btf(struct bpfpoke_session *s,
 			    const struct bpfpoke_map_info *map);
+
+/**
+ * bpfpoke_map_btf_get() - the session's BTF of a map's program
+ * @s: a loaded session
+ * @map: a map of @s
+ *
+ * As bpfpoke_map_btf(), but the BTF is the session's: parsed once, and on
+ * every call checked against the guest's struct btf again (its id, data
+ * and size, the map's id and BTF pointer), so a map whose BTF changed
+ * gets a new parse.  Never btf__free() it: it stays valid until
+ * bpfpoke_session_close().  bpfpoke_map_find() and bpfpoke_write_prepare()
+ * use these too.
+ *
+ * Return: the BTF, or NULL with errno as bpfpoke_map_btf(); ENOSPC once
+ * a session has parsed 4096 of them.
+ */
+const struct btf *bpfpoke_map_btf_get(struct bpfpoke_session *s,
+				      const struct bpfpoke_map_info *map);
 
 /**
  * bpfpoke_map_value_read() - read bytes of an array map's value

@@ -43,9 +43,10 @@ struct bpfpoke_session;
 /* Open guest memory for writing too (bpfpoke_write_phys(), ...). */
 #define BPFPOKE_SESSION_WRITABLE	(1U << 0)
 /*
- * With no description: do not use the description cache (neither its
- * entry for the guest's BUILD-ID nor where VMCOREINFO was found before);
- * describe the guest from its memory alone, and write the cache afresh.
+ * Do not use the description cache (bpfpoke_session_desc_cached()): with
+ * no description, neither its entry for the guest's BUILD-ID nor where
+ * VMCOREINFO was found before, so the guest is described from its memory
+ * alone; with files, they are parsed.  The cache is written afresh.
  */
 #define BPFPOKE_SESSION_NO_CACHE	(1U << 1)
 
@@ -230,8 +231,13 @@ int bpfpoke_session_kernel_info(const struct bpfpoke_session *s,
  * @vmcoreinfo_ns: scanning guest memory for the VMCOREINFO
  *		   (bpfpoke_session_vmcoreinfo())
  * @kallsyms_ns: decoding the guest's kallsyms (bpfpoke_session_kallsyms())
+ * @cache_ns: looking the description up in the description cache, and
+ *	      storing it there after a miss
  *
- * Fields are only ever appended.
+ * @symbols_ns and @vmlinux_btf_ns are 0 when the description came from
+ * the cache; @vmlinux_btf_ns then counts parsing the vmlinux BTF only if
+ * something needed it (a map's split BTF).  Fields are only ever
+ * appended.
  */
 struct bpfpoke_session_times {
 	__u64 symbols_ns;
@@ -244,6 +250,7 @@ struct bpfpoke_session_times {
 	__u64 resolve_count;
 	__u64 vmcoreinfo_ns;
 	__u64 kallsyms_ns;
+	__u64 cache_ns;
 };
 
 /* The session's timings, for benchmarks.  Never NULL for a non-NULL @s. */
@@ -446,6 +453,20 @@ enum bpfpoke_desc_source {
  * Return: an enum bpfpoke_desc_source; -EINVAL if @s is not loaded.
  */
 int bpfpoke_session_desc_source(const struct bpfpoke_session *s);
+
+/**
+ * bpfpoke_session_desc_cached() - whether the description came from the cache
+ * @s: a loaded session
+ *
+ * The description cache keeps what a session derives from a kernel's
+ * description (the symbols it needs, structure layouts, map type names),
+ * keyed by the guest's BUILD-ID (no description given) or by the
+ * identity of the given files; BPFPOKE_SESSION_NO_CACHE bypasses it.
+ *
+ * Return: 1 if @s's symbols and layouts are the cache's, 0 if they were
+ * derived now; -EINVAL if @s is not loaded.
+ */
+int bpfpoke_session_desc_cached(const struct bpfpoke_session *s);
 
 #ifdef __cplusplus
 } /* extern "C" */

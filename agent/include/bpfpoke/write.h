@@ -38,8 +38,10 @@ void bpfpoke_map_value_init(struct bpfpoke_map_value *mv,
  * @suffix: map name suffix, e.g. ".bss" (the descriptor rules apply)
  * @field: a field path, or NULL to select by suffix alone
  * @map: out: the map, in bpfpoke_maps()'s snapshot
- * @btf: out, may be NULL: the map's BTF (free with btf__free()); with a
- *	 NULL @field, NULL-able only when the map has none (error)
+ * @btf: out, may be NULL: a copy of the map's BTF (free with
+ *	 btf__free()); with a NULL @field, NULL-able only when the map has
+ *	 none (error).  Without a copy, bpfpoke_map_btf_get() has the
+ *	 session's, which picking the map parsed already
  *
  * The candidates are the maps whose name ends with @suffix.  With a
  * @field, the one whose BTF has the field (bpfpoke_field_exists()).
