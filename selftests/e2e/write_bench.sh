@@ -52,12 +52,14 @@ fi
 rm -f /tmp/b.*
 k=1
 while [ $k -le $rounds ]; do
+	echo "# write_bench: round $k of $rounds"
 	wait_log "DEMO-WAITING round $((k * 3 - 2))" 60 ||
 		{ echo "write_bench: guest stuck before round $k"; exit 1; }
 	# Described: odd rounds with --no-cache (the files parsed), even
 	# rounds with the description cache the runs before filled.
 	nocache=--no-cache
 	[ $((k % 2)) = 0 ] && nocache=
+	echo "# write_bench: round $k: described write ${nocache:-(cached)}"
 	BPFPOKE_CACHE_DIR=/tmp/d-cache bpfpoke --vm $qpid $kern --times $nocache \
 		write .bss stall=$k --signal unix:$sock > /tmp/poke.out 2> /tmp/poke.err
 	rc=$?
@@ -76,8 +78,16 @@ while [ $k -le $rounds ]; do
 		}
 		print c + f + t > "/tmp/b.write"
 	}
+	/write times/ {
+		for (i = 1; i < NF; i++)
+			if ($i == "prepare") print $(i + 1) > "/tmp/b.s_prepare"
+	}
 	/bpfpoke: times/ {
 		for (i = 1; i < NF; i++) {
+			if ($i == "cache" || $i == "symbols" || $i == "vmlinux_btf" ||
+			    $i == "attach" || $i == "kaslr" || $i == "map_walk" ||
+			    $i == "map_btf" || $i == "resolve")
+				print $(i + 1) > ("/tmp/b.s_" $i)
 			if ($i == "total") print $(i + 1) > "/tmp/b.total"
 			if ($i == "symbols") print ($(i + 1) == 0) > "/tmp/b.hit"
 			if ($i == "cache" || $i == "symbols" || $i == "vmlinux_btf" ||
@@ -88,7 +98,8 @@ while [ $k -le $rounds ]; do
 	}
 	/bpfpoke: peak RSS/ { print $4 > "/tmp/b.rss" }' /tmp/poke.err
 	# awk's > truncates per run: keep the values.
-	for f in signal write total cold rss hit; do
+	for f in signal write total cold rss hit s_cache s_symbols s_vmlinux_btf \
+		s_attach s_kaslr s_map_walk s_map_btf s_resolve s_prepare; do
 		if [ -n "$nocache" ]; then
 			cat /tmp/b.$f >> /tmp/b.all.$f
 		else
@@ -98,6 +109,7 @@ while [ $k -le $rounds ]; do
 	# Zero-config: the same write with no kernel description.
 	wait_log "DEMO-WAITING round $((k * 3 - 1))" 60 ||
 		{ echo "write_bench: guest stuck before zero-config round $k"; exit 1; }
+	echo "# write_bench: round $k: zero-config write"
 	BPFPOKE_CACHE_DIR=/tmp/zc-cache bpfpoke --vm $qpid --times write .bss \
 		stall=$((k + 100)) --signal unix:$sock > /tmp/poke.out 2> /tmp/poke.err
 	rc=$?
@@ -126,6 +138,7 @@ while [ $k -le $rounds ]; do
 	fi
 	wait_log "DEMO-WAITING round $((k * 3))" 60 ||
 		{ echo "write_bench: guest stuck after round $k"; exit 1; }
+	echo "# write_bench: round $k: the signal alone"
 	if ! signal_send unix:$sock done 0 60000 > /tmp/sig.out; then
 		echo "write_bench: round $k: signal_send failed"
 		exit 1
@@ -159,6 +172,10 @@ for f in total cold write signal; do
 		"$c" "$(awk "BEGIN { printf \"%.1f\", $c / $base }")"
 done
 echo "(cached rounds that took the description from the cache: $(grep -c 1 /tmp/b.cached.hit) of $(grep -c . /tmp/b.cached.hit))"
+echo "  where the time went (bpfpoke --times), medians, ms      --no-cache     cached"
+for f in cache symbols vmlinux_btf attach kaslr map_walk map_btf resolve prepare; do
+	printf "%-44s %10s %10s\n" "    $f" "$(median /tmp/b.all.s_$f)" "$(median /tmp/b.cached.s_$f)"
+done
 printf "%-44s %10s\n" "end to end, cached / --no-cache" \
 	"$(awk "BEGIN { printf \"%.2fx\", $(median /tmp/b.cached.total) / $(median /tmp/b.all.total) }")"
 printf "%-44s %10s %10s\n" "baseline: the signal alone (signal_send)" "$base" "1.0"
