@@ -96,32 +96,47 @@ out:
 }
 
 /*
+ * Entry @id of the description cache into @s, its vmlinux BTF (parsed
+ * when something needs it) from @btf_file, else from the entry's blob:
+ * 0, else -ENOENT and @s as it was.
+ */
+static int load_cached(struct bpfpoke_session *s, const char *id,
+		       const char *osrelease, const char *btf_file)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = bpfpoke_desc_cache_load(id, osrelease, &s->syms, &s->layout,
+				      path, sizeof(path));
+	if (!err && (btf_file || path[0])) {
+		s->btf_file = strdup(btf_file ? btf_file : path);
+		if (!s->btf_file)
+			err = -ENOMEM;
+	}
+	if (err) {
+		memset(&s->syms, 0, sizeof(s->syms));
+		memset(&s->layout, 0, sizeof(s->layout));
+		return -ENOENT;
+	}
+	s->desc_cached = true;
+	return 0;
+}
+
+/*
  * The cache's entry for the VMCOREINFO's BUILD-ID and OSRELEASE, if
  * there is one that works: 0, else -ENOENT (described from memory then).
  */
 static int describe_from_cache(struct bpfpoke_session *s,
 			       const struct bpfpoke_vmcoreinfo *vi)
 {
-	char path[PATH_MAX];
-	__u64 t0;
+	__u64 t0 = bpfpoke_now_ns();
 	int err;
 
-	t0 = bpfpoke_now_ns();
-	err = bpfpoke_desc_cache_load(vi->build_id, vi->osrelease, &s->syms,
-				      &s->layout, path, sizeof(path));
-	if (!err && path[0]) {
-		s->btf_file = strdup(path);
-		if (!s->btf_file)
-			err = -ENOMEM;
-	}
+	err = load_cached(s, vi->build_id, vi->osrelease, NULL);
 	s->times.cache_ns += bpfpoke_now_ns() - t0;
-	if (err) {
-		memset(&s->syms, 0, sizeof(s->syms));
-		memset(&s->layout, 0, sizeof(s->layout));
-		return -ENOENT;
-	}
+	if (err)
+		return err;
 	s->desc_source = BPFPOKE_DESC_CACHE;
-	s->desc_cached = true;
 	return 0;
 }
 
@@ -200,7 +215,6 @@ static int describe_from_files_cache(struct bpfpoke_session *s)
 {
 	const char *paths[2] = { s->vmlinux ? s->vmlinux : s->btf_path,
 				 s->symbols };
-	char btf_path[PATH_MAX];
 	__u64 t0;
 	int err;
 
@@ -212,22 +226,9 @@ static int describe_from_files_cache(struct bpfpoke_session *s)
 	else if (s->flags & BPFPOKE_SESSION_NO_CACHE)
 		err = -ENOENT;	/* parsed, and the entry written afresh */
 	else
-		err = bpfpoke_desc_cache_load(s->files_id, NULL, &s->syms,
-					      &s->layout, btf_path,
-					      sizeof(btf_path));
-	if (!err) {
-		s->btf_file = strdup(paths[0]);
-		if (!s->btf_file)
-			err = -ENOMEM;
-	}
+		err = load_cached(s, s->files_id, NULL, paths[0]);
 	s->times.cache_ns += bpfpoke_now_ns() - t0;
-	if (err) {
-		memset(&s->syms, 0, sizeof(s->syms));
-		memset(&s->layout, 0, sizeof(s->layout));
-		return -ENOENT;
-	}
-	s->desc_cached = true;
-	return 0;
+	return err ? -ENOENT : 0;
 }
 
 struct bpfpoke_session *

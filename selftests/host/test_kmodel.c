@@ -640,12 +640,29 @@ TEST_F(guest, kallsyms)
 	}
 }
 
+/* Sessions @a and @b see the same maps at the same addresses. */
+static void expect_same_maps(struct __test_metadata *_metadata,
+			     struct bpfpoke_session *a,
+			     struct bpfpoke_session *b)
+{
+	const struct bpfpoke_map_info *ma, *mb;
+	size_t na, nb, i;
+
+	ASSERT_EQ(0, bpfpoke_maps(a, &ma, &na)) TH_LOG("%s", warnings);
+	ASSERT_EQ(0, bpfpoke_maps(b, &mb, &nb)) TH_LOG("%s", warnings);
+	ASSERT_EQ(na, nb);
+	for (i = 0; i < na; i++) {
+		EXPECT_EQ(ma[i].id, mb[i].id);
+		EXPECT_STREQ(ma[i].name, mb[i].name);
+		EXPECT_EQ(ma[i].kva, mb[i].kva);
+		EXPECT_EQ(ma[i].value_kva, mb[i].value_kva);
+	}
+}
+
 /* Zero-config: VMCOREINFO, kallsyms, BTF from memory; the same maps. */
 TEST_F(guest, zero_config)
 {
-	const struct bpfpoke_map_info *zmaps, *dmaps;
 	struct bpfpoke_session *d;
-	size_t znr, dnr, i;
 
 	synth_add_kallsyms(&self->sy, 3);
 	synth_add_vmcoreinfo(&self->sy, SY_VMCOREINFO_GPA, SY_RELEASE);
@@ -654,15 +671,7 @@ TEST_F(guest, zero_config)
 	self->s = memory_only(&self->sy);
 	ASSERT_NE(NULL, self->s);
 	ASSERT_EQ(0, bpfpoke_session_load(self->s)) TH_LOG("%s", warnings);
-	ASSERT_EQ(0, bpfpoke_maps(self->s, &zmaps, &znr)) TH_LOG("%s", warnings);
-	ASSERT_EQ(0, bpfpoke_maps(d, &dmaps, &dnr));
-	ASSERT_EQ(dnr, znr);
-	for (i = 0; i < znr; i++) {
-		EXPECT_EQ(dmaps[i].id, zmaps[i].id);
-		EXPECT_STREQ(dmaps[i].name, zmaps[i].name);
-		EXPECT_EQ(dmaps[i].kva, zmaps[i].kva);
-		EXPECT_EQ(dmaps[i].value_kva, zmaps[i].value_kva);
-	}
+	expect_same_maps(_metadata, d, self->s);
 	EXPECT_GT(bpfpoke_session_times(self->s)->vmcoreinfo_ns, 0);
 	EXPECT_GT(bpfpoke_session_times(self->s)->kallsyms_ns, 0);
 	bpfpoke_session_close(d);
@@ -771,11 +780,9 @@ TEST_F(guest, zero_config_cache)
  */
 TEST_F(guest, files_cache)
 {
-	const struct bpfpoke_map_info *maps, *maps0;
 	const struct bpfpoke_session_times *t;
 	struct bpfpoke_session *first;
 	struct bpfpoke_kernel_info k0, k;
-	size_t nr, nr0, j;
 	int i;
 
 	ASSERT_EQ(0, synth_finish(&self->sy, self->dir));
@@ -789,7 +796,6 @@ TEST_F(guest, files_cache)
 	first = synth_session(&self->sy, 0);
 	ASSERT_NE(NULL, first) TH_LOG("%s", warnings);
 	EXPECT_EQ(0, bpfpoke_session_desc_cached(first));
-	ASSERT_EQ(0, bpfpoke_maps(first, &maps0, &nr0));
 	ASSERT_EQ(0, bpfpoke_session_kernel_info(first, &k0));
 	for (i = 0; i < 3; i++) {
 		if (i == 2) {
@@ -811,14 +817,7 @@ TEST_F(guest, files_cache)
 		ASSERT_EQ(0, bpfpoke_session_kernel_info(self->s, &k));
 		EXPECT_EQ(k0.text_kva, k.text_kva);
 		EXPECT_EQ(k0.top_pgt_gpa, k.top_pgt_gpa);
-		ASSERT_EQ(0, bpfpoke_maps(self->s, &maps, &nr));
-		ASSERT_EQ(nr0, nr);
-		for (j = 0; j < nr; j++) {
-			EXPECT_EQ(maps0[j].id, maps[j].id);
-			EXPECT_EQ(maps0[j].kva, maps[j].kva);
-			EXPECT_EQ(maps0[j].value_kva, maps[j].value_kva);
-			EXPECT_STREQ(maps0[j].name, maps[j].name);
-		}
+		expect_same_maps(_metadata, first, self->s);
 		EXPECT_STREQ("future_thing", bpfpoke_map_type_str(self->s, SY_TYPE_FUTURE));
 		bpfpoke_session_close(self->s);
 		self->s = NULL;
