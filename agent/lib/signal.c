@@ -35,24 +35,49 @@ struct bpfpoke_signaller {
 
 #define DEFAULT_TIMEOUT_MS	10000
 #define DEFAULT_RESEND_MS	200
+#define CONNECT_RETRY_MS	5
 
-static int open_unix(const char *path)
+/*
+ * Connect within @timeout_ms.  A blocking connect() to a UNIX socket whose
+ * listener does not accept (QEMU's chardev still busy with the last
+ * client, its backlog full) would wait for ever; non-blocking, it fails
+ * with EAGAIN at once, and is tried again every few milliseconds.
+ */
+static int open_unix(const char *path, unsigned int timeout_ms)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, err;
+	long long deadline = bpfpoke_now_ms() + timeout_ms;
+	int fd, err, fl;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		pr_warn("signal socket path '%s' is too long\n", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		err = -errno;
-		pr_warn("cannot connect to the signal socket '%s': %s\n", path,
-			strerror(-err));
+		if (err == -EINTR)
+			continue;
+		if (err == -EAGAIN && bpfpoke_now_ms() < deadline) {
+			poll(NULL, 0, CONNECT_RETRY_MS);
+			continue;
+		}
+		if (err == -EAGAIN)
+			pr_warn("signal socket '%s' accepted no connection in %u ms\n",
+				path, timeout_ms);
+		else
+			pr_warn("cannot connect to the signal socket '%s': %s\n",
+				path, strerror(-err));
+		close(fd);
+		return err == -EAGAIN ? -ETIMEDOUT : err;
+	}
+	/* The rest of the signaller reads and writes blocking. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err = -errno;
 		close(fd);
 		return err;
 	}
@@ -124,7 +149,8 @@ bpfpoke_signaller_open(const char *spec, const struct bpfpoke_signal_opts *opts)
 		return NULL;
 	}
 	if (!strncmp(spec, "unix:", 5) && spec[5]) {
-		fd = open_unix(spec + 5);
+		fd = open_unix(spec + 5, OPTS_GET(opts, timeout_ms, 0) ? :
+					 DEFAULT_TIMEOUT_MS);
 	} else if (!strncmp(spec, "file:", 5) && spec[5]) {
 		fd = open_file(spec + 5);
 	} else {

@@ -486,7 +486,55 @@ TEST_F(port, compat_byte_refused)
 	bpfpoke_signaller_close(s);
 }
 
-/* QEMU's -chardev socket,server=on: the host agent connects as a client. */
+/*
+ * QEMU's -chardev socket,server=on: the host agent connects as a client.
+ * A listener that accepts nobody (its backlog full) fails the open with
+ * ETIMEDOUT after timeout_ms instead of blocking in connect(); one that
+ * accepts works.
+ */
+TEST(unix_listener_busy)
+{
+	char dir[] = "/tmp/bpfpoke-sig.XXXXXX", spec[128];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct bpfpoke_signal_opts o = { .sz = sizeof(o), .timeout_ms = 300 };
+	struct bpfpoke_signaller *s;
+	int lfd, cfd[8], n = 0, i;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/sock", dir);
+	snprintf(spec, sizeof(spec), "unix:%s", sun.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sun, sizeof(sun)));
+	ASSERT_EQ(0, listen(lfd, 0));
+	/* Fill the backlog: non-blocking connects until one is refused. */
+	for (i = 0; i < 8; i++) {
+		cfd[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ASSERT_LE(0, cfd[n]);
+		if (connect(cfd[n], (struct sockaddr *)&sun, sizeof(sun))) {
+			ASSERT_EQ(EAGAIN, errno);
+			close(cfd[n]);
+			break;
+		}
+		n++;
+	}
+	ASSERT_LT(i, 8);
+	errno = 0;
+	EXPECT_EQ(NULL, bpfpoke_signaller_open(spec, &o));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	/* Room again: it connects, and writes block as before. */
+	for (i = 0; i < n; i++)
+		close(accept(lfd, NULL, NULL));
+	s = bpfpoke_signaller_open(spec, &o);
+	ASSERT_NE(NULL, s) TH_LOG("%s", strerror(errno));
+	bpfpoke_signaller_close(s);
+	for (i = 0; i < n; i++)
+		close(cfd[i]);
+	close(lfd);
+	unlink(sun.sun_path);
+	rmdir(dir);
+}
+
 /*
  * An older caller's opts: only its first @sz bytes are read.  Everything
  * past sz is 0xff here (compat would read as true, timeouts as huge): the

@@ -42,9 +42,12 @@ struct bpfpoke_signaller;
  *	  a tty is put in raw mode)
  * @opts: NULL for the defaults
  *
+ * A UNIX socket that accepts no connection within @opts' timeout_ms (its
+ * listener busy, its backlog full) fails with ETIMEDOUT rather than block.
+ *
  * Return: the signaller, or NULL with errno: EINVAL for a malformed @spec
- * or @opts, E2BIG for unknown non-zero @opts fields, ENAMETOOLONG, the
- * errno of socket(), connect() or open(), ENOMEM.
+ * or @opts, E2BIG for unknown non-zero @opts fields, ENAMETOOLONG,
+ * ETIMEDOUT, the errno of socket(), connect() or open(), ENOMEM.
  */
 struct bpfpoke_signaller *
 bpfpoke_signaller_open(const char *spec, const struct bpfpoke_signal_opts *opts);
