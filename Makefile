@@ -7,7 +7,7 @@
 #   make check [T=x]   host tests, then kselftests and end-to-end tests inside
 #                      an L1 KVM host booted under QEMU, on KVER and on the
 #                      newest Debian kernel (7.3); T= runs the tests whose
-#                      name has x
+#                      name has x (T=x,y: x or y)
 #   make check-kernels the whole suite on 6.1, 6.12 and 7.3 in turn
 #   make check-debug   the L1 suite on a debug build of KVER (lockdep, KASAN,
 #                      KFENCE, kmemleak, fault injection...); builds that

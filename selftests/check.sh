@@ -8,7 +8,8 @@
 # there; with BPFPOKE_ALSO_KVER and BPFPOKE_ALSO_MODULE set, boots that
 # kernel too and runs the same L1 tests on it.  Prints every
 # result and the closing line "N passed, N failed, N skipped"; exits
-# non-zero on any failure.  FILTER keeps the tests whose name contains it.
+# non-zero on any failure.  FILTER keeps the tests whose name contains it,
+# or one of its ','-separated words (T=cache,stress).
 # bench: the host benchmarks (bench/*_bench.sh, which boot their own
 # guests), then the L1 ones (build/vm-bench/*); tables, not TAP.
 # debug (make check-debug): KVER is the debug kernel (scripts/debug-kernel.sh);
@@ -26,11 +27,18 @@ fi
 mkdir -p "$out"
 : > "$out/host.txt"
 
+# The tests whose name contains FILTER, or one of its ','-separated words.
 pick() {
-	local t
+	local t f
 	for t in "$@"; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
-		case "$(basename "$t")" in *"$filter"*) echo "$t" ;; esac
+		if [ -z "$filter" ]; then
+			echo "$t"
+			continue
+		fi
+		for f in $(echo "$filter" | tr ',' ' '); do
+			case "$(basename "$t")" in *"$f"*) echo "$t"; break ;; esac
+		done
 	done
 }
 
