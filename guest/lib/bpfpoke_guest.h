@@ -56,8 +56,10 @@ struct bpfpoke_guest *bpfpoke_guest_open(const struct bpfpoke_guest_opts *opts);
 
 /*
  * The same on an open file (@fd becomes the handle's and is closed by
- * bpfpoke_guest_close(), not on failure); @name is for messages.  Returns
- * NULL with errno EINVAL, ENOMEM or fcntl()'s errno.
+ * bpfpoke_guest_close(), not on failure); @name is for messages.  @fd
+ * must be one epoll can watch (a character device, tty, pipe or socket).
+ * Returns NULL with errno EINVAL, ENOMEM, or fcntl()'s or epoll's errno
+ * (EPERM for a regular file).
  */
 struct bpfpoke_guest *bpfpoke_guest_open_fd(int fd, const char *name,
 					    const struct bpfpoke_guest_opts *opts);
@@ -69,7 +71,9 @@ const char *bpfpoke_guest_port(const struct bpfpoke_guest *g);
  * Waits up to @timeout_ms (negative: forever) for WRITE_DONE or
  * WRITE_FAILED, acknowledges it (and any copy of an earlier frame that
  * arrives meanwhile), and fills @sig.  Garbage and partial frames are
- * skipped.  Returns 0, -ETIMEDOUT, or -errno of read()/poll()/write().
+ * skipped.  While the host has no client on the port, the wait sleeps
+ * until one connects (no polling).  Returns 0, -ETIMEDOUT, or -errno of
+ * read(), epoll_wait(), poll() or write().
  */
 int bpfpoke_guest_wait(struct bpfpoke_guest *g, int timeout_ms,
 		       struct bpfpoke_guest_signal *sig);

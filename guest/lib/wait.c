@@ -4,7 +4,12 @@
  *
  * The port may not be connected on the host side yet (QEMU's socket has no
  * client), in which case virtio-console reads return 0 at once and poll()
- * reports a hang-up; the wait then naps and tries again rather than spin.
+ * reports a hang-up at once: poll() cannot wait for the host to come.  The
+ * wait is therefore edge-triggered epoll: the port's wait queue is woken
+ * when the host connects or disconnects and when data arrives, so an
+ * epoll_wait() after the read that said "no host" sleeps until one of
+ * those, with no nap whose length the signal would pay when it lands
+ * while the host's client has just connected.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,13 +29,12 @@
 
 struct bpfpoke_guest {
 	int fd;
+	int epfd;		/* @fd, edge-triggered */
 	char *port;
 	char *state;
 	__u32 last_seq;		/* acted on; 0: none */
 	struct bpfpoke_signal_parser parser;
 };
-
-#define NAP_MS	20
 
 static int ret_err(int err)
 {
@@ -104,9 +109,10 @@ struct bpfpoke_guest *bpfpoke_guest_open_fd(int fd, const char *name,
 					    const struct bpfpoke_guest_opts *opts)
 {
 	const char *state = OPTS_GET(opts, state, NULL);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	struct bpfpoke_guest *g;
 	struct termios t;
-	int fl;
+	int fl, err;
 
 	if (!opts_valid(opts)) {
 		errno = EINVAL;
@@ -123,23 +129,34 @@ struct bpfpoke_guest *bpfpoke_guest_open_fd(int fd, const char *name,
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return NULL;
 	g = calloc(1, sizeof(*g));
-	if (!g)
-		goto err_nomem;
+	if (!g) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	g->fd = fd;
+	g->epfd = -1;
 	g->port = strdup(name ? name : "fd");
 	g->state = strdup(state);
-	if (!g->port || !g->state)
+	if (!g->port || !g->state) {
+		errno = ENOMEM;
+		goto err_free;
+	}
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = fd;
+	if (g->epfd < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev))
 		goto err_free;
 	g->last_seq = load_seq(g->state);
 	bpfpoke_signal_parser_init(&g->parser, !OPTS_GET(opts, no_compat, false));
 	return g;
 
 err_free:
+	err = errno;
+	if (g->epfd >= 0)
+		close(g->epfd);
 	free(g->port);
 	free(g->state);
 	free(g);
-err_nomem:
-	errno = ENOMEM;
+	errno = err;
 	return NULL;
 }
 
@@ -157,6 +174,7 @@ void bpfpoke_guest_close(struct bpfpoke_guest *g)
 {
 	if (!g)
 		return;
+	close(g->epfd);
 	close(g->fd);
 	free(g->port);
 	free(g->state);
@@ -220,39 +238,43 @@ int bpfpoke_guest_wait(struct bpfpoke_guest *g, int timeout_ms,
 		       struct bpfpoke_guest_signal *sig)
 {
 	long long deadline = timeout_ms < 0 ? -1 : bpfpoke_now_ms() + timeout_ms;
-	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
+	struct epoll_event ev;
 	char buf[256];
 
 	for (;;) {
-		long long left = deadline < 0 ? 1000 : deadline - bpfpoke_now_ms();
+		long long left;
 		ssize_t n;
 		size_t off;
 		int r;
 
-		if (left <= 0)
-			return ret_err(-ETIMEDOUT);
-		r = poll(&pfd, 1, (int)(left < 1000 ? left : 1000));
-		if (r < 0 && errno != EINTR)
-			return ret_err(-errno);
-		if (r <= 0)
-			continue;
+		/*
+		 * Read until the port has nothing more (EAGAIN) or no host
+		 * (0): only then is the edge-triggered wait sure to wake for
+		 * what comes next.
+		 */
 		n = read(g->fd, buf, sizeof(buf));
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return ret_err(-errno);
-		if (n <= 0) {
-			/* No host on the other end yet: nap, do not spin. */
-			usleep(NAP_MS * 1000);
+		if (n < 0 && errno == EINTR)
 			continue;
-		}
-		for (off = 0; off < (size_t)n; ) {
-			enum bpfpoke_signal_event ev;
+		if (n < 0 && errno != EAGAIN)
+			return ret_err(-errno);
+		for (off = 0; n > 0 && off < (size_t)n; ) {
+			enum bpfpoke_signal_event e;
 			struct bpfpoke_signal s;
 
 			off += bpfpoke_signal_parse(&g->parser, buf + off,
-						    n - off, &ev, &s);
-			r = handle(g, ev, &s, sig);
+						    n - off, &e, &s);
+			r = handle(g, e, &s, sig);
 			if (r)
 				return ret_err(r < 0 ? r : 0);
 		}
+		if (n > 0)
+			continue;
+
+		left = deadline < 0 ? 1000 : deadline - bpfpoke_now_ms();
+		if (left <= 0)
+			return ret_err(-ETIMEDOUT);
+		r = epoll_wait(g->epfd, &ev, 1, (int)(left < 1000 ? left : 1000));
+		if (r < 0 && errno != EINTR)
+			return ret_err(-errno);
 	}
 }

@@ -5,8 +5,9 @@
 # The L1 benchmark figures of two kernels in one table: each row of
 # access_bench's table (ns per write, and process_vm_writev and
 # /proc/PID/mem as ratios to BPFPOKE_ACCESS in the same run) and of
-# write_bench's (ms, and ratio to the signal alone in the same run), and
-# its zero-config table (first run and cached).
+# write_bench's (ms, and ratio to the signal alone in the same run; for the
+# rows with both, the cached run's), its stages (--no-cache and cached),
+# the signal's legs, and its zero-config table (first run and cached).
 function keep(key, val) {
 	if (!(key in seen)) {
 		seen[key] = 1
@@ -14,7 +15,9 @@ function keep(key, val) {
 	}
 	v[FILENAME == ARGV[1] ? 1 : 2, key] = val
 }
-/^BPFPOKE-BEGIN/ { bench = $2; zc = 0; next }
+/^BPFPOKE-BEGIN/ { bench = $2; zc = 0; block = ""; next }
+# Progress and per-sample lines.
+/^#/ { next }
 /^BPFPOKE-END/ { bench = ""; next }
 # write_bench's zero-config table: first run and cached, in ms.
 bench ~ /write_bench/ && /^zero-config bpfpoke write/ { zc = 1; next }
@@ -41,6 +44,28 @@ bench ~ /access_bench/ && $1 ~ /^[0-9]+$/ && NF == 6 {
 }
 bench ~ /access_bench/ && $1 == "cold" {
 	keep("ACCESS ns/page, a fresh file's first batch", $2)
+	next
+}
+# write_bench's stages (--no-cache and cached) and the signal's legs
+# (one figure each): indented rows under their heading.
+bench ~ /write_bench/ && /where the time went/ { block = "stages"; next }
+bench ~ /write_bench/ && /leg by leg/ { block = "legs"; next }
+bench ~ /write_bench/ && block == "stages" && /^    / && NF == 3 {
+	keep("  stage " $1 ", --no-cache (ms)", $2)
+	keep("  stage " $1 ", cached (ms)", $3)
+	next
+}
+bench ~ /write_bench/ && block == "legs" && /^    / && $NF ~ /^[0-9.]+$/ {
+	label = substr($0, 1, 44)
+	sub(/^ +/, "", label)
+	sub(/ +$/, "", label)
+	keep("  leg: " label " (ms)", $NF)
+	next
+}
+bench ~ /write_bench/ { block = "" }
+bench ~ /write_bench/ && /^peak RSS/ && NF >= 2 {
+	keep("peak RSS of bpfpoke write, --no-cache (MiB)", $(NF - 1))
+	keep("peak RSS of bpfpoke write, cached (MiB)", $NF)
 	next
 }
 bench ~ /write_bench/ && NF >= 3 && $(NF) ~ /^[0-9.]+$/ && $(NF - 1) ~ /^[0-9.]+$/ {

@@ -3,7 +3,9 @@
 # Sourced inside L1 by the scripts that drive the L2 write guest
 # (l2-write-guest.sh): e2e_write_test.sh, the demo and the end-to-end
 # benchmark.  The guest's QEMU gets the named port org.bpfpoke.0 on $sock
-# and QMP on $qmp; its console goes to $log.  The agent describes the
+# and QMP on $qmp; its console and the output of its /guest-run (on the
+# port org.bpfpoke.log, cheaper for the guest than the emulated UART) go to
+# $log, both appending.  The agent describes the
 # guest kernel with L1's own kallsyms and vmlinux BTF when L1 and L2 boot
 # the same kernel build (each with its own KASLR slide; /l2/kver names
 # L2's).  Under make check-debug L1 runs a debug kernel and L2 Debian's:
@@ -73,11 +75,14 @@ boot_l2() {
 	qemu-system-x86_64 -L /usr/share/qemu \
 		-machine "q35,accel=kvm$2" -cpu $l2_cpu -m "$3" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
-		-serial file:$log -kernel /l2/vmlinuz -initrd $l2_initrd \
+		-chardev file,id=con,path=$log,append=on -serial chardev:con \
+		-kernel /l2/vmlinuz -initrd $l2_initrd \
 		-append "console=ttyS0 panic=-1 quiet $4" \
 		-device virtio-serial-pci \
 		-chardev socket,id=sig,path=$sock,server=on,wait=off \
 		-device virtserialport,chardev=sig,name=org.bpfpoke.0 \
+		-chardev file,id=out,path=$log,append=on \
+		-device virtserialport,chardev=out,name=org.bpfpoke.log \
 		-qmp unix:$qmp,server=on,wait=off &
 	qpid=$!
 }

@@ -6,15 +6,25 @@
  * guest's acknowledgement: what `bpfpoke write` does after its batch, for
  * the end-to-end tests and the benchmark of the signal path alone; prints
  * the time from sending to the acknowledgement.  Exit 0 when acknowledged
- * (compat: when sent), 1 otherwise.
+ * (compat: when sent), 1 otherwise.  With BPFPOKE_TRACE_MARKER set to
+ * tracefs's trace_marker, "signal_send: send" and "signal_send: acked"
+ * mark the two ends in the kernel's trace (make bench's breakdown).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bpfpoke.h"
+
+static void mark(int fd, const char *what)
+{
+	if (fd >= 0 && write(fd, what, strlen(what)) < 0)
+		perror("signal_send: trace marker");
+}
 
 int main(int argc, char **argv)
 {
@@ -23,6 +33,8 @@ int main(int argc, char **argv)
 	bool failed = false;
 	int status = 0, err;
 	struct timespec t0, t1;
+	const char *marker = getenv("BPFPOKE_TRACE_MARKER");
+	int mfd = -1;
 	__u32 seq = 0;
 
 	if (argc < 3) {
@@ -46,9 +58,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "signal_send: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	if (marker && *marker) {
+		mfd = open(marker, O_WRONLY | O_CLOEXEC);
+		if (mfd < 0)
+			fprintf(stderr, "signal_send: %s: %s\n", marker, strerror(errno));
+	}
+	mark(mfd, "signal_send: send");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = bpfpoke_signaller_send(s, failed, status, &seq);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mark(mfd, "signal_send: acked");
+	if (mfd >= 0)
+		close(mfd);
 	bpfpoke_signaller_close(s);
 	if (err) {
 		fprintf(stderr, "signal_send: %s\n", strerror(-err));

@@ -27,6 +27,7 @@
 # non-zero only on errors.
 . /l2/lib.sh
 rounds=15
+traced=7		# signals alone with the L1 kernel tracing them
 poke_prefix="# "
 
 # median FILE: the median of the numbers in FILE.
@@ -42,7 +43,7 @@ fi
 # looked up: well before the first write, so that it has settled for
 # the description cache.
 : < /proc/kallsyms
-boot_l2 bench "" 512 "demo.rounds=$((rounds * 3))"
+boot_l2 bench "" 512 "demo.rounds=$((rounds * 3 + traced))"
 if ! wait_log "DEMO-WAITING round 1" 120; then
 	echo "write_bench: the L2 guest did not come up"
 	tail -n 20 $log
@@ -146,8 +147,65 @@ while [ $k -le $rounds ]; do
 	sed -n 's/.* in \([0-9.]*\) ms$/\1/p' /tmp/sig.out >> /tmp/b.base
 	k=$((k + 1))
 done
-wait_log "L2-DUMPED round $((rounds * 3))" 60
+# Where a signal's time goes: the same signal alone, with L1's tracer on
+# (the scheduler and KVM's events, and signal_send's markers).
+tr=/sys/kernel/debug/tracing
+echo 0 > $tr/tracing_on
+echo > $tr/trace
+echo 4096 > $tr/buffer_size_kb
+for e in sched/sched_switch sched/sched_wakeup kvm/kvm_apic_accept_irq \
+	kvm/kvm_vcpu_wakeup kvm/kvm_entry kvm/kvm_exit kvm/kvm_mmio \
+	kvm/kvm_msi_set_irq kvm/kvm_set_irq kvm/kvm_pio kvm/kvm_userspace_exit; do
+	echo 1 > $tr/events/$e/enable 2> /dev/null || echo "# write_bench: no event $e"
+done
+j=1
+while [ $j -le $traced ]; do
+	n=$((rounds * 3 + j))
+	wait_log "DEMO-WAITING round $n" 60 ||
+		{ echo "write_bench: guest stuck before traced signal $j"; exit 1; }
+	sleep 1
+	echo 1 > $tr/tracing_on
+	BPFPOKE_TRACE_MARKER=$tr/trace_marker signal_send unix:$sock done 0 60000 > /tmp/sig.out ||
+		{ echo "write_bench: traced signal $j failed"; exit 1; }
+	echo 0 > $tr/tracing_on
+	cat /tmp/sig.out
+	j=$((j + 1))
+done
+echo 0 > $tr/events/enable
+# Each traced signal's legs, from the trace's timestamps:
+#   to_irq    signal_send's write to QEMU's interrupt for the guest (the
+#             socket, QEMU's chardev and virtio-serial: kvm_msi_set_irq)
+#   to_run    that interrupt to the guest's vCPU running (kvm_entry)
+#   guest     the guest's wake-up, read and ack to the ack's kick: the
+#             MMIO write of queue index 5 to the notify area, the transmit
+#             queue of org.bpfpoke.0, port 1 of boot_l2's virtio-serial
+#             (queues 0-1 port 0, 2-3 control, 4-5 port 1)
+#   ack_out   the kick to QEMU's next interrupt (it has taken the ack off
+#             the queue and written it to the socket)
+#   to_agent  then to signal_send running again
+#   agent     signal_send reading and parsing the ack
+awk '{
+	for (i = 1; i <= NF; i++)
+		if ($i ~ /^[0-9]+\.[0-9]+:$/) { t = $i + 0; ev = $(i + 1); break }
+	if (ev == "tracing_mark_write:" && /signal_send: send/) { st = 1; t0 = t; next }
+	if (st == 1 && ev == "kvm_msi_set_irq:") { irq = t; st = 2 }
+	else if (st == 2 && ev == "kvm_entry:") { run = t; st = 3 }
+	else if (st == 3 && ev == "kvm_mmio:" && /mmio write .* val 0x5 *$/) { kick = t; st = 4 }
+	else if (st == 4 && ev == "kvm_msi_set_irq:") { out = t; st = 5 }
+	else if (st == 5 && ev == "sched_switch:" && /next_comm=signal_send/) { ag = t; st = 6 }
+	else if (st == 6 && ev == "tracing_mark_write:" && /signal_send: acked/) {
+		printf "%.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", (t - t0) * 1e3,
+			(irq - t0) * 1e3, (run - irq) * 1e3, (kick - run) * 1e3,
+			(out - kick) * 1e3, (ag - out) * 1e3, (t - ag) * 1e3
+		st = 0
+	}
+}' $tr/trace > /tmp/b.legs
+echo "# write_bench: traced signals' legs (ms): total to_irq to_run guest ack_out to_agent agent"
+sed 's/^/# write_bench:   /' /tmp/b.legs
+echo > $tr/trace
+wait_log "L2-DUMPED round $((rounds * 3 + traced))" 60
 guest_ok=$(grep -c "^DEMO-SIGNAL round [0-9]* done" $log)
+guest_want=$((rounds * 3 + traced))
 # Warm: one session writing in a loop (map lookup, resolve, one batch).
 write_loop $qpid $loop_desc .bss stall 5 > /tmp/loop.out 2>&1
 warm=$(sed -n 's/.*(\([0-9.]*\) us each), then time ran out$/\1/p' /tmp/loop.out)
@@ -179,6 +237,19 @@ done
 printf "%-44s %10s\n" "end to end, cached / --no-cache" \
 	"$(awk "BEGIN { printf \"%.2fx\", $(median /tmp/b.cached.total) / $(median /tmp/b.all.total) }")"
 printf "%-44s %10s %10s\n" "baseline: the signal alone (signal_send)" "$base" "1.0"
+echo "  the signal alone leg by leg, from L1's tracer ($(grep -c . /tmp/b.legs) of $traced signals), medians, ms"
+col=1
+for leg in "traced signal, end to end" \
+	"host write to the guest's interrupt" \
+	"interrupt to the guest's vCPU running" \
+	"guest: wake-up, read, ack to its kick" \
+	"kick to QEMU passing the ack on" \
+	"then to the agent running" \
+	"agent: reading the ack"; do
+	awk -v c=$col '{ print $c }' /tmp/b.legs > /tmp/b.leg
+	printf "%-44s %10s\n" "    $leg" "$(median /tmp/b.leg)"
+	col=$((col + 1))
+done
 [ -n "$warm" ] &&
 	printf "%-44s %10s %10s\n" "warm write on an open session (write_loop)" \
 		"$(awk "BEGIN { printf \"%.3f\", $warm / 1000 }")" \
@@ -200,5 +271,5 @@ for f in scan kallsyms btf; do
 	printf "%-44s %10s %10s\n" "$name" "$(cat /tmp/b.zc.first.$f)" "$(median /tmp/b.zc.cached.$f)"
 done
 printf "%-44s %10s %10s %10s\n" "described write, end to end (above)" "" "$described" "1.00x"
-echo "guest: $guest_ok of $((rounds * 3)) signals seen as WRITE_DONE"
-[ "$guest_ok" = $((rounds * 3)) ] && [ -n "$warm" ]
+echo "guest: $guest_ok of $guest_want signals seen as WRITE_DONE"
+[ "$guest_ok" = "$guest_want" ] && [ -n "$warm" ]

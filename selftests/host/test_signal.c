@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -675,6 +677,88 @@ TEST(unix_socket)
 	unlink(sun.sun_path);
 	unlink(state);
 	rmdir(dir);
+}
+
+/*
+ * A port with no host on the other end reads 0 at once, as virtio-console
+ * does until QEMU's socket has a client: here a FIFO with no writer.  The
+ * wait must sleep until the host comes (not spin, not nap past its frame),
+ * then take the frame.  The FIFO is read-only, so the guest's ack fails,
+ * which the wait ignores (the host would resend).
+ */
+struct late_host {
+	const char *path;
+	int delay_ms;
+};
+
+static void *late_host_main(void *arg)
+{
+	struct late_host *h = arg;
+	__u8 frame[BPFPOKE_SIGNAL_FRAME_LEN];
+	struct bpfpoke_signal sig = {
+		.type = BPFPOKE_SIGNAL_WRITE_DONE, .seq = 0x5eed,
+	};
+	int fd;
+
+	usleep(h->delay_ms * 1000);
+	fd = open(h->path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	bpfpoke_signal_encode(&sig, frame);
+	if (write(fd, frame, sizeof(frame)) != sizeof(frame))
+		perror("late_host: write");
+	close(fd);
+	return NULL;
+}
+
+TEST(host_connects_later)
+{
+	struct bpfpoke_guest_opts opts = { .sz = sizeof(opts), .state = "" };
+	char dir[] = "/tmp/bpfpoke-fifo.XXXXXX", path[128];
+	struct late_host h = { .path = path, .delay_ms = 500 };
+	struct bpfpoke_guest_signal sig;
+	struct timespec c0, c1;
+	struct bpfpoke_guest *g;
+	pthread_t th;
+	double cpu_ms;
+	int fd;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/port", dir);
+	ASSERT_EQ(0, mkfifo(path, 0600));
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	g = bpfpoke_guest_open_fd(fd, path, &opts);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_host_main, &h));
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	EXPECT_EQ(0, bpfpoke_guest_wait(g, 10000, &sig));
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0x5eed, sig.seq);
+	EXPECT_FALSE(sig.failed);
+	/* Half a second with no host: a spinning wait burns most of it. */
+	cpu_ms = (c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6;
+	EXPECT_GT(100.0, cpu_ms)
+		TH_LOG("the wait used %.1f ms of CPU while the host was away",
+		       cpu_ms);
+	bpfpoke_guest_close(g);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* epoll cannot watch a regular file: refused at open, not at the wait. */
+TEST(guest_port_regular_file)
+{
+	char path[] = "/tmp/bpfpoke-port.XXXXXX";
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	unlink(path);
+	EXPECT_EQ(NULL, bpfpoke_guest_open_fd(fd, path, NULL));
+	EXPECT_EQ(EPERM, errno);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
