@@ -9,6 +9,8 @@
  * $BPFPOKE_CACHE_DIR, else $XDG_CACHE_HOME/bpfpoke, else ~/.cache/bpfpoke:
  *   hints		the guest-physical addresses VMCOREINFO was found at,
  *			newest first
+ *   kaslr-hints	the guest-physical addresses kernel images (_text)
+ *			were found at, newest first
  *   ID/desc		a struct desc_record: the derived description
  *   ID/btf		the vmlinux BTF blob (zero-config entries), parsed
  *			only when something needs it (module BTF, struct_ops
@@ -212,14 +214,14 @@ static int mkdir_p(const char *dir)
 	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
 }
 
-int bpfpoke_desc_cache_hints(__u64 *gpas, unsigned int max)
+int bpfpoke_desc_cache_hints(const char *name, __u64 *gpas, unsigned int max)
 {
 	char dir[PATH_MAX], path[PATH_MAX], *text, *p, *end;
 	unsigned int n = 0;
 	size_t len;
 
 	if (cache_dir(dir, sizeof(dir)) ||
-	    snprintf(path, sizeof(path), "%s/hints", dir) >= (int)sizeof(path) ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
 	    read_all(path, 4096, &text, &len))
 		return 0;
 	for (p = text; n < max && *p; p = end) {
@@ -236,7 +238,7 @@ int bpfpoke_desc_cache_hints(__u64 *gpas, unsigned int max)
 	return n;
 }
 
-void bpfpoke_desc_cache_add_hint(__u64 gpa)
+void bpfpoke_desc_cache_add_hint(const char *name, __u64 gpa)
 {
 	char dir[PATH_MAX], path[PATH_MAX], text[HINTS_MAX * 20];
 	__u64 old[HINTS_MAX];
@@ -244,9 +246,9 @@ void bpfpoke_desc_cache_add_hint(__u64 gpa)
 	size_t len;
 
 	if (cache_dir(dir, sizeof(dir)) || mkdir_p(dir) ||
-	    snprintf(path, sizeof(path), "%s/hints", dir) >= (int)sizeof(path))
+	    snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return;
-	n = bpfpoke_desc_cache_hints(old, HINTS_MAX);
+	n = bpfpoke_desc_cache_hints(name, old, HINTS_MAX);
 	len = snprintf(text, sizeof(text), "%llx\n", (unsigned long long)gpa);
 	for (i = 0; i < n && i < HINTS_MAX - 1; i++)
 		if (old[i] != gpa)

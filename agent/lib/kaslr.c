@@ -16,8 +16,15 @@
  *
  * The paging level and the randomized bases of the direct map, vmalloc
  * and vmemmap are kernel variables, read physically.
+ *
+ * The scan reads the steps' banners SCAN_BATCH at a time (one
+ * BPFPOKE_ACCESS each), but through the module each step still fills a
+ * cache window, ~100 us each in TCG L1.  Where images were last found
+ * (the cache's kaslr-hints) is tried first, with the same checks: a
+ * guest still on the same boot takes a few reads.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -148,38 +155,133 @@ static int try_image(struct kmodel *km, struct mem *mem,
 	return 0;
 }
 
-int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k)
+/*
+ * Banner reads per bpfpoke_mem_read_batch() of the scan.  Through the
+ * module each costs more than the call (a cache window), so a batch much
+ * past the image is waste: a few calls are saved, a few reads wasted.
+ */
+#define SCAN_BATCH	16
+#define KASLR_HINTS	16
+
+/* Whether the image's @span bytes from @text lie in one region. */
+static bool image_fits(const struct mem *mem, __u64 text, __u64 span)
+{
+	unsigned int i;
+
+	for (i = 0; i < mem->nr_regions; i++) {
+		const struct bpfpoke_mem_region *r = &mem->regions[i];
+
+		if (text >= r->gpa && text - r->gpa < r->size)
+			return r->size - (text - r->gpa) >= span;
+	}
+	return false;
+}
+
+static void found(const struct kmodel *km, const char *how)
+{
+	pr_debug("kernel at gpa 0x%llx (%s), _text 0x%llx, %u-level paging, page_offset_base 0x%llx\n",
+		 (unsigned long long)km->text_gpa, how,
+		 (unsigned long long)km->text_kva, km->levels,
+		 (unsigned long long)km->page_offset_base);
+}
+
+/*
+ * Where the cache says kernel images were last found, newest first: each
+ * gets every check a candidate of the scan gets.  A guest that is still
+ * on the same boot is found with a few reads rather than a scan of its
+ * RAM (through the module, a scan faults in a cache window per 2 MiB).
+ * True when one of them is the image.
+ */
+static bool try_hints(struct kmodel *km, struct mem *mem,
+		      const struct ksyms *k, __u64 span)
+{
+	__u64 banner_off = k->off[KSYM_LINUX_BANNER], hints[KASLR_HINTS];
+	char buf[sizeof(BANNER_PREFIX) - 1];
+	unsigned int n, i;
+
+	n = bpfpoke_desc_cache_hints(DESC_HINTS_KASLR, hints, KASLR_HINTS);
+	for (i = 0; i < n; i++) {
+		if (hints[i] & (PMD_SIZE_2M - 1) ||
+		    !image_fits(mem, hints[i], span) ||
+		    bpfpoke_mem_read(mem, hints[i] + banner_off, buf, sizeof(buf)) ||
+		    memcmp(buf, BANNER_PREFIX, sizeof(buf)) ||
+		    try_image(km, mem, k, hints[i]))
+			continue;
+		/* Newest first: only a change of order is written. */
+		if (i)
+			bpfpoke_desc_cache_add_hint(DESC_HINTS_KASLR, hints[i]);
+		return true;
+	}
+	return false;
+}
+
+int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k,
+		       bool hints)
 {
 	__u64 banner_off = k->off[KSYM_LINUX_BANNER];
 	__u64 span = k->have[KSYM_END] ? k->off[KSYM_END] : banner_off + 64;
-	unsigned int i, candidates = 0;
+	char (*bufs)[sizeof(BANNER_PREFIX) - 1];
+	unsigned int i, j, n, candidates = 0;
+	struct mem_rop *ops;
+	int err = -ENOENT;
 
 	memset(km, 0, sizeof(*km));
+	if (hints && try_hints(km, mem, k, span)) {
+		km->loaded = true;
+		found(km, "where the cache last saw one");
+		return 0;
+	}
+	memset(km, 0, sizeof(*km));
+	ops = calloc(SCAN_BATCH, sizeof(*ops));
+	bufs = calloc(SCAN_BATCH, sizeof(*bufs));
+	if (!ops || !bufs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * Every 2 MiB step at which the whole image fits in one region, in
+	 * address order; their banners read SCAN_BATCH at a time (one
+	 * BPFPOKE_ACCESS each through the module, rather than one per step).
+	 */
 	for (i = 0; i < mem->nr_regions; i++) {
 		const struct bpfpoke_mem_region *r = &mem->regions[i];
 		__u64 end = r->gpa + r->size, text;
 
 		text = (r->gpa + PMD_SIZE_2M - 1) & ~(PMD_SIZE_2M - 1);
-		/* The whole image lies in one region. */
-		for (; text < end && end - text >= span; text += PMD_SIZE_2M) {
-			char buf[sizeof(BANNER_PREFIX) - 1];
+		while (text < end && end - text >= span) {
+			for (n = 0; n < SCAN_BATCH && text < end &&
+			     end - text >= span; n++, text += PMD_SIZE_2M)
+				ops[n] = (struct mem_rop){
+					.gpa = text + banner_off,
+					.buf = bufs[n],
+					.len = sizeof(bufs[n]),
+				};
+			/* A failure of the whole call (the VMM gone) ends it. */
+			err = bpfpoke_mem_read_batch(mem, ops, n);
+			if (err)
+				goto out;
+			for (j = 0; j < n; j++) {
+				__u64 cand = ops[j].gpa - banner_off;
 
-			if (bpfpoke_mem_read(mem, text + banner_off, buf, sizeof(buf)) ||
-			    memcmp(buf, BANNER_PREFIX, sizeof(buf)))
-				continue;
-			candidates++;
-			if (!try_image(km, mem, k, text)) {
+				if (ops[j].err ||
+				    memcmp(bufs[j], BANNER_PREFIX, sizeof(bufs[j])))
+					continue;
+				candidates++;
+				if (try_image(km, mem, k, cand))
+					continue;
 				km->loaded = true;
-				pr_debug("kernel at gpa 0x%llx, _text 0x%llx, %u-level paging, page_offset_base 0x%llx\n",
-					 (unsigned long long)km->text_gpa,
-					 (unsigned long long)km->text_kva,
-					 km->levels,
-					 (unsigned long long)km->page_offset_base);
-				return 0;
+				found(km, "scanned");
+				bpfpoke_desc_cache_add_hint(DESC_HINTS_KASLR, cand);
+				err = 0;
+				goto out;
 			}
 		}
 	}
+	err = -ENOENT;
 	pr_warn("%s: no kernel image matching the symbols (%u banner match%s at 2 MiB steps, none mapped by its init_top_pgt)\n",
 		mem->desc, candidates, candidates == 1 ? "" : "es");
-	return -ENOENT;
+out:
+	free(bufs);
+	free(ops);
+	return err;
 }

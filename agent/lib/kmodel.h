@@ -181,7 +181,12 @@ int bpfpoke_km_write(struct kmodel *km, struct mem *mem, __u64 va, const void *b
 		     size_t len);
 void bpfpoke_km_flush(struct kmodel *km);
 
-int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k);
+/*
+ * kaslr.c: find the kernel image in guest memory; with @hints, where the
+ * cache says images were last found is tried first, with the scan's checks.
+ */
+int bpfpoke_kaslr_find(struct kmodel *km, struct mem *mem, const struct ksyms *k,
+		       bool hints);
 
 /* Session */
 
@@ -257,8 +262,10 @@ void bpfpoke_kallsyms_free(struct bpfpoke_kallsyms *ks);
  * desc_cache.c: the description cache (see there).  @id names an entry:
  * a guest's BUILD-ID, or bpfpoke_desc_cache_files_id()'s for given files.
  */
-int bpfpoke_desc_cache_hints(__u64 *gpas, unsigned int max);
-void bpfpoke_desc_cache_add_hint(__u64 gpa);
+#define DESC_HINTS_VMCOREINFO	"hints"		/* VMCOREINFO's page */
+#define DESC_HINTS_KASLR	"kaslr-hints"	/* the kernel image's _text */
+int bpfpoke_desc_cache_hints(const char *name, __u64 *gpas, unsigned int max);
+void bpfpoke_desc_cache_add_hint(const char *name, __u64 gpa);
 int bpfpoke_desc_cache_files_id(const char *const *paths, unsigned int n,
 				char *id, size_t size);
 int bpfpoke_desc_cache_load(const char *id, const char *osrelease,

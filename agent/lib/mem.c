@@ -102,6 +102,31 @@ int bpfpoke_mem_write(struct mem *m, __u64 gpa, const void *buf, size_t len)
 	return mem_access(m, gpa, (void *)buf, len, true);
 }
 
+int bpfpoke_mem_read_batch(struct mem *m, struct mem_rop *ops, unsigned int nr)
+{
+	unsigned int i;
+
+	if (!nr || nr > MEM_MAX_BATCH || !ops)
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		const struct bpfpoke_mem_region *r = mem_find(m, ops[i].gpa);
+
+		if (!ops[i].len || ops[i].len > MEM_MAX_LEN)
+			ops[i].err = -EINVAL;
+		else if (!r || r->size - (ops[i].gpa - r->gpa) < ops[i].len)
+			ops[i].err = -EFAULT;
+		else
+			ops[i].err = 0;
+	}
+	if (m->ops->read_batch)
+		return m->ops->read_batch(m, ops, nr);
+	for (i = 0; i < nr; i++)
+		if (!ops[i].err)
+			ops[i].err = bpfpoke_mem_read(m, ops[i].gpa, ops[i].buf,
+						      ops[i].len);
+	return 0;
+}
+
 /* Whether [@gpa, @gpa + @len) is RAM, writable, regions touching. */
 static int mem_check_write(const struct mem *m, __u64 gpa, size_t len)
 {

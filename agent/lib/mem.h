@@ -23,6 +23,17 @@ struct mem_wop {
 	size_t len;
 };
 
+/*
+ * One read of a batch: @len bytes at guest-physical @gpa, inside one
+ * region; @err is its outcome, 0 or -errno.
+ */
+struct mem_rop {
+	__u64 gpa;
+	void *buf;
+	size_t len;
+	int err;
+};
+
 struct mem_ops {
 	/*
 	 * Move @len bytes that lie inside one region.  0 or -errno; a
@@ -38,6 +49,13 @@ struct mem_ops {
 	 */
 	int (*write_batch)(struct mem *m, const struct mem_wop *ops,
 			   unsigned int nr);
+	/*
+	 * Optional: read the ops of a batch whose @err is 0, each on its
+	 * own, setting each one's @err (bpfpoke_mem_read_batch() has checked
+	 * each op against the regions).  0, or -errno when the whole call
+	 * failed (every op's @err then says so too).
+	 */
+	int (*read_batch)(struct mem *m, struct mem_rop *ops, unsigned int nr);
 	void (*close)(struct mem *m);
 };
 
@@ -91,6 +109,18 @@ void bpfpoke_mem_close(struct mem *m);
  * can do at once, or the backend's error.
  */
 int bpfpoke_mem_write_batch(struct mem *m, const struct mem_wop *ops, unsigned int nr);
+
+/*
+ * Read a batch of ranges, each on its own: one op's failure does not stop
+ * the others, and each op's @err says how it went (-EFAULT for a range not
+ * inside one region, -EINVAL for a bad length, or the backend's error).
+ * A backend with ->read_batch (bpfpoke.ko: BPFPOKE_ACCESS, as many ops per
+ * call as the module takes) reads them in few calls; others op by op.
+ * For scans: many small reads where most may miss.  Return 0 (each op's
+ * outcome in its @err), -EINVAL (0 or more than MEM_MAX_BATCH ops), or the
+ * backend's error when the whole call failed.
+ */
+int bpfpoke_mem_read_batch(struct mem *m, struct mem_rop *ops, unsigned int nr);
 
 /* Sort and check the regions a backend filled in; -EINVAL on overlap. */
 int bpfpoke_mem_regions_finish(struct mem *m);

@@ -196,6 +196,80 @@ out:
 	return err;
 }
 
+/*
+ * Reads, each on its own (no ALL_OR_NOTHING: a miss fails its op only),
+ * as many per BPFPOKE_ACCESS as the module takes.  An op longer than the
+ * module's op limit is read alone, split as mk_access() splits.
+ */
+static int mk_read_batch(struct mem *m, struct mem_rop *rops, unsigned int nr)
+{
+	struct mem_kmod *mk = to_mk(m);
+	__u64 max_ops = mk->api.max_ops;
+	struct bpfpoke_op *ops;
+	unsigned int i = 0, n, k, *idx;
+	int err = 0;
+
+	ops = calloc(nr, sizeof(*ops));
+	idx = calloc(nr, sizeof(*idx));
+	if (!ops || !idx) {
+		err = -ENOMEM;
+		for (k = 0; k < nr; k++)
+			if (!rops[k].err)
+				rops[k].err = err;
+		goto out;
+	}
+	while (i < nr) {
+		struct bpfpoke_access acc = {};
+		__u64 in_batch = 0;
+
+		for (n = 0; i < nr && n < max_ops; i++) {
+			struct mem_rop *r = &rops[i];
+
+			if (r->err)
+				continue;
+			if (r->len > mk->api.max_op_len ||
+			    r->len > mk->api.max_batch_len) {
+				r->err = mk_access(m, r->gpa, r->buf, r->len, false);
+				continue;
+			}
+			if (in_batch + r->len > mk->api.max_batch_len)
+				break;
+			in_batch += r->len;
+			idx[n] = i;
+			ops[n++] = (struct bpfpoke_op){
+				.addr = r->gpa,
+				.buf = (__u64)(unsigned long)r->buf,
+				.len = r->len,
+			};
+		}
+		if (!n)
+			continue;
+		acc.ops = (__u64)(unsigned long)ops;
+		acc.nr_ops = n;
+		if (ioctl(mk->dev_fd, BPFPOKE_ACCESS, &acc)) {
+			err = -errno;
+			if (err == -ESRCH && !mk->gone_said) {
+				mk->gone_said = true;
+				pr_warn("%s: %s\n", m->desc, kmod_strerror(ESRCH));
+			}
+			/* This call's ops and those not tried fail with it. */
+			for (k = 0; k < n; k++)
+				rops[idx[k]].err = err;
+			for (k = i; k < nr; k++)
+				if (!rops[k].err)
+					rops[k].err = err;
+			break;
+		}
+		for (k = 0; k < n; k++)
+			rops[idx[k]].err = ops[k].result == (__s64)ops[k].len ? 0 :
+					   ops[k].result < 0 ? (int)ops[k].result : -EIO;
+	}
+out:
+	free(idx);
+	free(ops);
+	return err;
+}
+
 static void mk_close(struct mem *m)
 {
 	struct mem_kmod *mk = to_mk(m);
@@ -208,6 +282,7 @@ static const struct mem_ops mem_kmod_ops = {
 	.read = mk_read,
 	.write = mk_write,
 	.write_batch = mk_write_batch,
+	.read_batch = mk_read_batch,
 	.close = mk_close,
 };
 

@@ -340,7 +340,8 @@ int bpfpoke_session_load(struct bpfpoke_session *s)
 			return bpfpoke_err(err);
 	}
 	t0 = bpfpoke_now_ns();
-	err = bpfpoke_kaslr_find(&s->km, s->mem, &s->syms);
+	err = bpfpoke_kaslr_find(&s->km, s->mem, &s->syms,
+				 !(s->flags & BPFPOKE_SESSION_NO_CACHE));
 	s->times.kaslr_ns = bpfpoke_now_ns() - t0;
 	return bpfpoke_err(err);
 }

@@ -253,7 +253,7 @@ static int try_hints(struct mem *mem, struct bpfpoke_vmcoreinfo *vi,
 	unsigned int n, i;
 	int r;
 
-	n = bpfpoke_desc_cache_hints(hints, 16);
+	n = bpfpoke_desc_cache_hints(DESC_HINTS_VMCOREINFO, hints, 16);
 	for (i = 0; i < n; i++) {
 		if (hints[i] & (PAGE_SIZE_4K - 1) ||
 		    bpfpoke_mem_read(mem, hints[i], magic, sizeof(magic)) ||
@@ -330,7 +330,7 @@ int bpfpoke_vmcoreinfo_find(struct mem *mem, struct bpfpoke_vmcoreinfo *vi,
 	}
 	vi->candidates = candidates;
 	vi->hinted = false;
-	bpfpoke_desc_cache_add_hint(vi->gpa);
+	bpfpoke_desc_cache_add_hint(DESC_HINTS_VMCOREINFO, vi->gpa);
 	if (found > 1)
 		pr_info("%u pages hold a VMCOREINFO the running kernel agrees with; the lowest, at gpa 0x%llx, is used\n",
 			found, (unsigned long long)vi->gpa);

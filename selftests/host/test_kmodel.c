@@ -772,6 +772,80 @@ TEST_F(guest, zero_config_cache)
 	EXPECT_EQ(-EINVAL, bpfpoke_session_desc_cached(NULL));
 }
 
+static char debug_msgs[8192];
+
+static int capture_debug(enum bpfpoke_print_level level, const char *fmt,
+			 va_list ap)
+{
+	size_t len = strlen(debug_msgs);
+
+	if (level != BPFPOKE_DEBUG || len >= sizeof(debug_msgs) - 1)
+		return 0;
+	return vsnprintf(debug_msgs + len, sizeof(debug_msgs) - len, fmt, ap);
+}
+
+static void read_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+}
+
+/*
+ * Where the kernel image was found is a hint for the next session: tried
+ * first with every check of the scan, so that hints outside RAM, not
+ * 2 MiB aligned, or at an image its page tables do not map (the decoy)
+ * are passed over; the one that holds moves to the front.  Without the
+ * cache (BPFPOKE_SESSION_NO_CACHE) the hints are not read.
+ */
+TEST_F(guest, kaslr_hints)
+{
+	char path[256], text[256], want[64];
+	struct bpfpoke_kernel_info ki;
+	FILE *f;
+
+	OPEN(0);
+	snprintf(path, sizeof(path), "%s/kaslr-hints", self->cache);
+	read_text(path, text, sizeof(text));
+	snprintf(want, sizeof(want), "%llx\n", (unsigned long long)SY_TEXT_GPA);
+	EXPECT_STREQ(want, text);
+	bpfpoke_session_close(self->s);
+	self->s = NULL;
+
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "1000\n%llx\n%llx\n%llx\n", SY_RAM_SIZE + (2ULL << 20),
+		(unsigned long long)SY_DECOY_GPA, (unsigned long long)SY_TEXT_GPA);
+	fclose(f);
+	debug_msgs[0] = 0;
+	bpfpoke_set_print(capture_debug);
+	self->s = synth_session(&self->sy, 0);
+	bpfpoke_set_print(capture);
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, bpfpoke_session_kernel_info(self->s, &ki));
+	EXPECT_EQ(SY_TEXT_GPA, ki.text_gpa);
+	EXPECT_EQ(SY_TEXT_KVA, ki.text_kva);
+	EXPECT_NE(NULL, strstr(debug_msgs, "(where the cache last saw one)"))
+		TH_LOG("%s", debug_msgs);
+	read_text(path, text, sizeof(text));
+	EXPECT_EQ(0, strncmp(text, want, strlen(want))) TH_LOG("%s", text);
+	bpfpoke_session_close(self->s);
+
+	debug_msgs[0] = 0;
+	bpfpoke_set_print(capture_debug);
+	self->s = synth_session(&self->sy, BPFPOKE_SESSION_NO_CACHE);
+	bpfpoke_set_print(capture);
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, bpfpoke_session_kernel_info(self->s, &ki));
+	EXPECT_EQ(SY_TEXT_GPA, ki.text_gpa);
+	EXPECT_NE(NULL, strstr(debug_msgs, "(scanned)")) TH_LOG("%s", debug_msgs);
+}
+
 /*
  * Described mode: the files' derived description is cached by their
  * identity once they have settled (2 s), used by the next session with
