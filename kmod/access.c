@@ -26,7 +26,7 @@
 #include "access.h"
 
 #define BPFPOKE_ACCESS_FLAGS	(BPFPOKE_ACCESS_VIRT | BPFPOKE_ACCESS_ALL_OR_NOTHING)
-#define BPFPOKE_OP_FLAGS	BPFPOKE_OP_WRITE
+#define BPFPOKE_OP_FLAGS	(BPFPOKE_OP_WRITE | BPFPOKE_OP_INLINE)
 
 /* Guest-physical address bits of a page-table root (and of any PTE). */
 #define BPFPOKE_ROOT_MASK	GENMASK_ULL(51, 12)
@@ -69,17 +69,11 @@ int bpfpoke_chunk_resolve(struct bpfpoke_ctx *ctx,
 	err = bpfpoke_translate(ctx, xlat, op->addr + done, &gpa);
 	if (err)
 		return err;
-	c->gfn = gpa_to_gfn(gpa);
-	c->slot = bpfpoke_gfn_to_slot(ctx->kvm, c->gfn);
-	if (!c->slot)
-		return -EFAULT;
-	if (bpfpoke_op_write(op))
-		return bpfpoke_check_write(ctx->kvm, c->slot);
-	return 0;
+	return bpfpoke_phys_resolve(ctx->kvm, gpa, bpfpoke_op_write(op), c);
 }
 
 /* One op, cached if it is small enough and the cache serves it, else pinned. */
-static int bpfpoke_op_run(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op,
+static int bpfpoke_op_run(struct bpfpoke_ctx *ctx, struct bpfpoke_op *op,
 			  struct bpfpoke_chunk *chunks)
 {
 	int err = -EAGAIN;
@@ -250,6 +244,8 @@ static int bpfpoke_check_op(const struct bpfpoke_op *op)
 		return -EINVAL;
 	if (!op->len)
 		return -EINVAL;
+	if ((op->flags & BPFPOKE_OP_INLINE) && op->len > BPFPOKE_OP_INLINE_MAX)
+		return -EINVAL;
 	if (op->len > BPFPOKE_MAX_OP_LEN)
 		return -E2BIG;
 	/* The range may end at 2^64 - 1, not wrap past it. */
@@ -269,9 +265,9 @@ static int bpfpoke_check_ops(const struct bpfpoke_op *ops, u32 nr_ops,
 			     u32 group, size_t *nr_chunks, u32 *bad)
 {
 	size_t most = 0, sum = 0;
+	u32 i, in_group = 0;
 	u64 batch_len = 0;
 	int err;
-	u32 i;
 
 	for (i = 0; i < nr_ops; i++) {
 		err = bpfpoke_check_op(&ops[i]);
@@ -282,8 +278,12 @@ static int bpfpoke_check_ops(const struct bpfpoke_op *ops, u32 nr_ops,
 			err = -E2BIG;
 			goto out_bad;
 		}
-		if (i % group == 0)
+		/* Not i % group: a division per op shows in small ops. */
+		if (in_group == group) {
+			in_group = 0;
 			sum = 0;
+		}
+		in_group++;
 		sum += bpfpoke_op_chunks(&ops[i]);
 		most = max(most, sum);
 	}
@@ -304,9 +304,9 @@ static void bpfpoke_set_results(struct bpfpoke_op *ops, u32 nr_ops, s64 result)
 }
 
 /*
- * Hand back every op's result and the success count.  The results go out
- * in one user access section: a put_user() each would cost a noticeable
- * part of a small op.
+ * Hand back every op's result (and an inline read's bytes) and the
+ * success count.  They go out in one user access section: a put_user()
+ * each would cost a noticeable part of a small op.
  */
 static int bpfpoke_report(struct bpfpoke_access __user *uargs,
 			  struct bpfpoke_op __user *uops,
@@ -318,8 +318,11 @@ static int bpfpoke_report(struct bpfpoke_access __user *uargs,
 		return -EFAULT;
 	for (i = 0; i < nr_ops; i++) {
 		unsafe_put_user(ops[i].result, &uops[i].result, out_fault);
-		if (ops[i].result >= 0)
-			nr_done++;
+		if (ops[i].result < 0)
+			continue;
+		nr_done++;
+		if (bpfpoke_op_inline(&ops[i]) && !bpfpoke_op_write(&ops[i]))
+			unsafe_put_user(ops[i].buf, &uops[i].buf, out_fault);
 	}
 	user_write_access_end();
 	if (put_user(nr_done, &uargs->nr_done))
@@ -329,6 +332,41 @@ static int bpfpoke_report(struct bpfpoke_access __user *uargs,
 out_fault:
 	user_write_access_end();
 	return -EFAULT;
+}
+
+/* Batches of more ops than this use the file's kept op array. */
+#define BPFPOKE_OPS_KEPT_MIN	64
+
+/*
+ * Room for @nr ops.  A large batch uses the file's kept array when no
+ * other BPFPOKE_ACCESS on the file holds it: allocating 128 KiB per call
+ * (and zeroing it, with init_on_alloc) cost a tenth of a batch of 4096
+ * small ops.  *@kept says which it is.  Return NULL on -ENOMEM.
+ */
+static struct bpfpoke_op *bpfpoke_ops_get(struct bpfpoke_file *bf, u32 nr,
+					  bool *kept)
+{
+	*kept = false;
+	if (nr > BPFPOKE_OPS_KEPT_MIN && mutex_trylock(&bf->ops_lock)) {
+		if (!bf->ops)
+			bf->ops = kvmalloc_array(BPFPOKE_MAX_OPS, sizeof(*bf->ops),
+						 GFP_KERNEL_ACCOUNT);
+		if (bf->ops) {
+			*kept = true;
+			return bf->ops;
+		}
+		mutex_unlock(&bf->ops_lock);
+	}
+	return kvmalloc_array(nr, sizeof(struct bpfpoke_op), GFP_KERNEL_ACCOUNT);
+}
+
+static void bpfpoke_ops_put(struct bpfpoke_file *bf, struct bpfpoke_op *ops,
+			    bool kept)
+{
+	if (kept)
+		mutex_unlock(&bf->ops_lock);
+	else
+		kvfree(ops);
 }
 
 long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp)
@@ -341,8 +379,8 @@ long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp)
 	struct bpfpoke_ctx ctx;
 	size_t nr_chunks;
 	u32 bad, group;
+	bool all, kept;
 	long ret;
-	bool all;
 
 	ctx.kvm = bpfpoke_file_kvm(bf);
 	if (!ctx.kvm)
@@ -355,7 +393,7 @@ long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp)
 	all = args.flags & BPFPOKE_ACCESS_ALL_OR_NOTHING;
 
 	uops = u64_to_user_ptr(args.ops);
-	ops = kvmalloc_array(args.nr_ops, sizeof(*ops), GFP_KERNEL_ACCOUNT);
+	ops = bpfpoke_ops_get(bf, args.nr_ops, &kept);
 	if (!ops)
 		return -ENOMEM;
 	if (copy_from_user(ops, uops, array_size(args.nr_ops, sizeof(*ops)))) {
@@ -413,6 +451,6 @@ out_report:
 	if (bpfpoke_report(uargs, uops, ops, args.nr_ops))
 		ret = -EFAULT;
 out_free_ops:
-	kvfree(ops);
+	bpfpoke_ops_put(bf, ops, kept);
 	return ret;
 }

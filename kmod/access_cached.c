@@ -40,48 +40,28 @@
  * spares scattered writes a look at each struct page.  An entry that
  * stands for a whole window stands for one folio.
  */
-static void bpfpoke_entry_dirty(unsigned long *entry, struct page *page)
+static void bpfpoke_entry_dirty_fill(unsigned long *entry, struct page *page)
 {
-	struct folio *folio;
+	struct folio *folio = page_folio(page);
 
-	if (*entry & BPFPOKE_ENTRY_DIRTY)
-		return;
-	folio = page_folio(page);
 	if (!folio_test_dirty(folio))
 		folio_mark_dirty(folio);
 	*entry |= BPFPOKE_ENTRY_DIRTY;
 }
 
-/*
- * Copy @len bytes between kernel buffers.  The sizes of common fields are
- * constants to memcpy(), which makes each one move: a guest reading an
- * aligned field while it is written sees the old value or the new one.
- */
-static __always_inline void bpfpoke_copy(void *dst, const void *src, u32 len)
+static __always_inline void bpfpoke_entry_dirty(unsigned long *entry,
+						struct page *page)
 {
-	switch (len) {
-	case 1:
-		memcpy(dst, src, 1);
-		break;
-	case 2:
-		memcpy(dst, src, 2);
-		break;
-	case 4:
-		memcpy(dst, src, 4);
-		break;
-	case 8:
-		memcpy(dst, src, 8);
-		break;
-	default:
-		memcpy(dst, src, len);
-	}
+	if (!(*entry & BPFPOKE_ENTRY_DIRTY))
+		bpfpoke_entry_dirty_fill(entry, page);
 }
 
 /*
  * Stage @len bytes of the agent's buffer.  The common field sizes take
  * one get_user() each, rather than a copy_from_user() with its checks.
  */
-static int bpfpoke_stage_in(void *stage, const void __user *ubuf, u32 len)
+static __always_inline int bpfpoke_stage_in(void *stage,
+					    const void __user *ubuf, u32 len)
 {
 	u64 v8;
 	u32 v4;
@@ -113,8 +93,20 @@ static int bpfpoke_stage_in(void *stage, const void __user *ubuf, u32 len)
 	return copy_from_user(stage, ubuf, len) ? -EFAULT : 0;
 }
 
+/* An op's bytes to write: from the agent, or from the op itself. */
+static __always_inline int bpfpoke_op_stage_in(const struct bpfpoke_op *op,
+					       u8 *stage)
+{
+	if (bpfpoke_op_inline(op)) {
+		bpfpoke_copy(stage, &op->buf, op->len);
+		return 0;
+	}
+	return bpfpoke_stage_in(stage, u64_to_user_ptr(op->buf), op->len);
+}
+
 /* The other way round. */
-static int bpfpoke_stage_out(void __user *ubuf, const void *stage, u32 len)
+static __always_inline int bpfpoke_stage_out(void __user *ubuf,
+					     const void *stage, u32 len)
 {
 	u64 v8;
 	u32 v4;
@@ -136,6 +128,17 @@ static int bpfpoke_stage_out(void __user *ubuf, const void *stage, u32 len)
 		return put_user(v8, (u64 __user *)ubuf);
 	}
 	return copy_to_user(ubuf, stage, len) ? -EFAULT : 0;
+}
+
+/* An op's bytes read: to the agent, or into the op itself. */
+static __always_inline int bpfpoke_op_stage_out(struct bpfpoke_op *op,
+						const u8 *stage)
+{
+	if (bpfpoke_op_inline(op)) {
+		bpfpoke_op_inline_set(op, stage);
+		return 0;
+	}
+	return bpfpoke_stage_out(u64_to_user_ptr(op->buf), stage, op->len);
 }
 
 /*
@@ -197,9 +200,8 @@ static size_t bpfpoke_op_copy_cached(struct bpfpoke_ctx *ctx,
  *
  * Return: 0 or the op's error; -EAGAIN when the op must be pinned instead.
  */
-int bpfpoke_op_cached(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op)
+int bpfpoke_op_cached(struct bpfpoke_ctx *ctx, struct bpfpoke_op *op)
 {
-	char __user *ubuf = u64_to_user_ptr(op->buf);
 	bool write = bpfpoke_op_write(op);
 	size_t nr = bpfpoke_op_chunks(op), c;
 	struct bpfpoke_chunk chunks[2];
@@ -214,7 +216,7 @@ int bpfpoke_op_cached(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op)
 			return -EAGAIN;
 		stage = ctx->stage;
 	}
-	if (write && bpfpoke_stage_in(stage, ubuf, op->len))
+	if (write && bpfpoke_op_stage_in(op, stage))
 		return -EAGAIN;
 
 	for (i = 0; i < BPFPOKE_CACHED_TRIES; i++) {
@@ -230,7 +232,7 @@ int bpfpoke_op_cached(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op)
 		}
 		c = bpfpoke_op_copy_cached(ctx, op, chunks, nr, stage);
 		if (c == nr) {
-			if (!write && bpfpoke_stage_out(ubuf, stage, op->len))
+			if (!write && bpfpoke_op_stage_out(op, stage))
 				return -EFAULT;
 			return 0;
 		}
@@ -262,12 +264,10 @@ int bpfpoke_op_cached(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op)
  * Return: 0 or the op's error, as bpfpoke_op_cached() would say; -EAGAIN
  * when the op must go through bpfpoke_op_run().
  */
-int bpfpoke_op_cached_locked(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op)
+int bpfpoke_op_cached_locked(struct bpfpoke_ctx *ctx, struct bpfpoke_op *op)
 	__must_hold(&ctx->cache->lock)
 {
-	char __user *ubuf = u64_to_user_ptr(op->buf);
 	bool write = bpfpoke_op_write(op);
-	struct bpfpoke_xlat xlat = {};
 	struct bpfpoke_chunk chunk;
 	u8 stage[BPFPOKE_STAGE_LEN];
 	unsigned long *entry;
@@ -277,8 +277,11 @@ int bpfpoke_op_cached_locked(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *o
 	/* No page walk: it would take the cache lock. */
 	if (ctx->levels || op->len > sizeof(stage) || bpfpoke_op_chunks(op) != 1)
 		return -EAGAIN;
-	/* Memslot lookups and checks only: they may run under the lock. */
-	err = bpfpoke_chunk_resolve(ctx, op, &xlat, 0, &chunk);
+	/*
+	 * Memslot lookups and checks only: they may run under the lock.  A
+	 * fatal signal is looked at between groups of ops, by the caller.
+	 */
+	err = bpfpoke_phys_resolve(ctx->kvm, op->addr, write, &chunk);
 	if (err)
 		return err;
 	entry = bpfpoke_cache_entry(ctx->cache,
@@ -290,7 +293,7 @@ int bpfpoke_op_cached_locked(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *o
 	kaddr = kmap_local_page(chunk.page) + offset_in_page(op->addr);
 	pagefault_disable();
 	if (write) {
-		err = bpfpoke_stage_in(stage, ubuf, op->len);
+		err = bpfpoke_op_stage_in(op, stage);
 		if (!err) {
 			bpfpoke_copy(kaddr, stage, op->len);
 			bpfpoke_entry_dirty(entry, chunk.page);
@@ -299,7 +302,7 @@ int bpfpoke_op_cached_locked(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *o
 		}
 	} else {
 		bpfpoke_copy(stage, kaddr, op->len);
-		err = bpfpoke_stage_out(ubuf, stage, op->len);
+		err = bpfpoke_op_stage_out(op, stage);
 	}
 	pagefault_enable();
 	kunmap_local(kaddr);

@@ -76,6 +76,8 @@ int bpfpoke_op_check_buf(const struct bpfpoke_op *op)
 {
 	char __user *ubuf = u64_to_user_ptr(op->buf);
 
+	if (bpfpoke_op_inline(op))
+		return 0;
 	if (bpfpoke_op_write(op))
 		return fault_in_readable(ubuf, op->len) ? -EFAULT : 0;
 	return fault_in_safe_writeable(ubuf, op->len) ? -EFAULT : 0;
@@ -87,7 +89,7 @@ int bpfpoke_op_check_buf(const struct bpfpoke_op *op)
  * the caller, and only a buffer unmapped in between fails them midway.  A
  * failed read leaves guest memory alone.  The chunks stay pinned.
  */
-int bpfpoke_op_execute(const struct bpfpoke_op *op,
+int bpfpoke_op_execute(struct bpfpoke_op *op,
 		       const struct bpfpoke_chunk *chunks)
 {
 	char __user *ubuf = u64_to_user_ptr(op->buf);
@@ -99,7 +101,11 @@ int bpfpoke_op_execute(const struct bpfpoke_op *op,
 	u32 done, len, off;
 	void *kaddr;
 
-	if (write && op->len <= sizeof(stage)) {
+	if (bpfpoke_op_inline(op)) {
+		/* BPFPOKE_OP_INLINE_MAX bytes: one chunk or two. */
+		memcpy(stage, &op->buf, op->len);
+		staged = true;
+	} else if (write && op->len <= sizeof(stage)) {
 		if (copy_from_user(stage, ubuf, op->len))
 			return -EFAULT;
 		staged = true;
@@ -110,7 +116,10 @@ int bpfpoke_op_execute(const struct bpfpoke_op *op,
 		off = offset_in_page(op->addr + done);
 
 		kaddr = kmap_local_page(c->page);
-		if (staged) {
+		if (staged && !write) {
+			memcpy(stage + done, kaddr + off, len);
+			left = 0;
+		} else if (staged) {
 			memcpy(kaddr + off, stage + done, len);
 			left = 0;
 		} else if (write) {
@@ -128,11 +137,13 @@ int bpfpoke_op_execute(const struct bpfpoke_op *op,
 		if (len == PAGE_SIZE)
 			cond_resched();
 	}
+	if (staged && !write)
+		bpfpoke_op_inline_set(op, stage);
 	return 0;
 }
 
 /* Run an op through pinning, taking the VMM's mmap lock for it. */
-int bpfpoke_op_pinned(struct bpfpoke_ctx *ctx, const struct bpfpoke_op *op,
+int bpfpoke_op_pinned(struct bpfpoke_ctx *ctx, struct bpfpoke_op *op,
 		      struct bpfpoke_chunk *chunks)
 {
 	bool write = bpfpoke_op_write(op);

@@ -24,6 +24,7 @@
 
 #include "bpfpoke.h"
 #include "compat.h"
+#include "guest.h"
 
 long bpfpoke_attach(struct bpfpoke_file *bf, void __user *argp)
 {

@@ -16,6 +16,7 @@
 
 #include <asm/barrier.h>
 
+struct bpfpoke_op;
 struct kvm;
 struct kvm_memory_slot;
 struct mm_struct;
@@ -54,11 +55,17 @@ struct bpfpoke_cache {
  *	 until the file is released, so the other ioctls read it with
  *	 bpfpoke_file_kvm() and no lock.
  * @cache: the attached VM's pages, as BPFPOKE_ACCESS found them
+ * @ops_lock: held by the BPFPOKE_ACCESS that uses @ops (trylock: another
+ *	      at the same time allocates its own)
+ * @ops: BPFPOKE_MAX_OPS ops' room for large batches' op arrays, kept from
+ *	 one BPFPOKE_ACCESS to the next; NULL until the first needs it
  */
 struct bpfpoke_file {
 	struct mutex lock;	/* serialises BPFPOKE_ATTACH */
 	struct kvm *kvm;
 	struct bpfpoke_cache cache;
+	struct mutex ops_lock;	/* @ops */
+	struct bpfpoke_op *ops;
 };
 
 /**
@@ -97,13 +104,9 @@ long bpfpoke_get_regions(struct bpfpoke_file *bf, void __user *argp);
 long bpfpoke_access(struct bpfpoke_file *bf, void __user *argp);
 
 /* guest.c */
-bool bpfpoke_slot_usable(struct kvm_memory_slot *slot);
-struct kvm_memory_slot *bpfpoke_gfn_to_slot(struct kvm *kvm, gfn_t gfn);
 int bpfpoke_pin(struct bpfpoke_ctx *ctx, struct kvm_memory_slot *slot,
 		gfn_t gfn, bool write, struct page **page);
 int bpfpoke_read_phys_u64(struct bpfpoke_ctx *ctx, u64 gpa, u64 *val);
-int bpfpoke_check_write(struct kvm *kvm, const struct kvm_memory_slot *slot);
-void bpfpoke_mark_dirty(struct kvm_memory_slot *slot, gfn_t gfn);
 
 /* cache.c; its internals are cache.h's */
 void bpfpoke_cache_init(struct bpfpoke_cache *cache);

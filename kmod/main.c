@@ -27,7 +27,8 @@
 				 BPFPOKE_FEATURE_ACCESS_PHYS |		\
 				 BPFPOKE_FEATURE_ACCESS_VIRT |		\
 				 BPFPOKE_FEATURE_ALL_OR_NOTHING |	\
-				 BPFPOKE_FEATURE_DIRTY_LOG)
+				 BPFPOKE_FEATURE_DIRTY_LOG |		\
+				 BPFPOKE_FEATURE_OP_INLINE)
 
 static int bpfpoke_open(struct inode *inode, struct file *file)
 {
@@ -45,6 +46,7 @@ static int bpfpoke_open(struct inode *inode, struct file *file)
 	if (!bf)
 		return -ENOMEM;
 	mutex_init(&bf->lock);
+	mutex_init(&bf->ops_lock);
 	bpfpoke_cache_init(&bf->cache);
 	file->private_data = bf;
 	return nonseekable_open(inode, file);
@@ -57,6 +59,8 @@ static int bpfpoke_release(struct inode *inode, struct file *file)
 	/* Its MMU notifiers on the VMM's mm go before the VM reference. */
 	bpfpoke_cache_destroy(&bf->cache);
 	bpfpoke_detach(bf);
+	kvfree(bf->ops);
+	mutex_destroy(&bf->ops_lock);
 	mutex_destroy(&bf->lock);
 	kfree(bf);
 	return 0;

@@ -48,6 +48,36 @@ static struct mem_kmod *to_mk(struct mem *m)
 	return (struct mem_kmod *)((char *)m - offsetof(struct mem_kmod, mem));
 }
 
+/*
+ * Op @op for @len bytes at @gpa from or to @buf: a small one carries its
+ * bytes (BPFPOKE_OP_INLINE) when the module takes that, sparing it a user
+ * access per op; mk_inline_done() copies an inline read's bytes out.
+ */
+static void mk_op(const struct mem_kmod *mk, struct bpfpoke_op *op, __u64 gpa,
+		  void *buf, __u32 len, bool write)
+{
+	*op = (struct bpfpoke_op){
+		.addr = gpa,
+		.buf = (__u64)(unsigned long)buf,
+		.len = len,
+		.flags = write ? BPFPOKE_OP_WRITE : 0,
+	};
+	if (len > BPFPOKE_OP_INLINE_MAX ||
+	    !(mk->api.features & BPFPOKE_FEATURE_OP_INLINE))
+		return;
+	op->flags |= BPFPOKE_OP_INLINE;
+	op->buf = 0;
+	if (write)
+		memcpy(&op->buf, buf, len);
+}
+
+static void mk_inline_done(const struct bpfpoke_op *op, void *buf)
+{
+	if ((op->flags & BPFPOKE_OP_INLINE) && !(op->flags & BPFPOKE_OP_WRITE) &&
+	    op->result == (__s64)op->len)
+		memcpy(buf, &op->buf, op->len);
+}
+
 /* Split @len bytes into ops of at most max_op_len, batches of max_ops. */
 static int mk_access(struct mem *m, __u64 gpa, void *buf, size_t len,
 		     bool write)
@@ -72,12 +102,8 @@ static int mk_access(struct mem *m, __u64 gpa, void *buf, size_t len,
 				l = op_len;
 			if (l > batch_len - in_batch)
 				l = batch_len - in_batch;
-			ops[n] = (struct bpfpoke_op){
-				.addr = gpa + done + in_batch,
-				.buf = (__u64)(unsigned long)((char *)buf + done + in_batch),
-				.len = l,
-				.flags = write ? BPFPOKE_OP_WRITE : 0,
-			};
+			mk_op(mk, &ops[n], gpa + done + in_batch,
+			      (char *)buf + done + in_batch, l, write);
 			in_batch += l;
 			n++;
 		}
@@ -94,9 +120,11 @@ static int mk_access(struct mem *m, __u64 gpa, void *buf, size_t len,
 			}
 			return err;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (ops[i].result != (__s64)ops[i].len)
 				return ops[i].result < 0 ? (int)ops[i].result : -EIO;
+			mk_inline_done(&ops[i], (char *)buf + (ops[i].addr - gpa));
+		}
 		done += in_batch;
 	}
 	return 0;
@@ -152,12 +180,8 @@ static int mk_write_batch(struct mem *m, const struct mem_wop *wops,
 			goto out;
 		}
 		total += wops[i].len;
-		ops[i] = (struct bpfpoke_op){
-			.addr = wops[i].gpa,
-			.buf = (__u64)(unsigned long)wops[i].buf,
-			.len = wops[i].len,
-			.flags = BPFPOKE_OP_WRITE,
-		};
+		mk_op(mk, &ops[i], wops[i].gpa, (void *)wops[i].buf,
+		      wops[i].len, true);
 	}
 	if (total > mk->api.max_batch_len) {
 		pr_warn("%s: %llu bytes to write, the module takes at most %llu in one batch\n",
@@ -236,11 +260,7 @@ static int mk_read_batch(struct mem *m, struct mem_rop *rops, unsigned int nr)
 				break;
 			in_batch += r->len;
 			idx[n] = i;
-			ops[n++] = (struct bpfpoke_op){
-				.addr = r->gpa,
-				.buf = (__u64)(unsigned long)r->buf,
-				.len = r->len,
-			};
+			mk_op(mk, &ops[n++], r->gpa, r->buf, r->len, false);
 		}
 		if (!n)
 			continue;
@@ -260,9 +280,11 @@ static int mk_read_batch(struct mem *m, struct mem_rop *rops, unsigned int nr)
 					rops[k].err = err;
 			break;
 		}
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++) {
 			rops[idx[k]].err = ops[k].result == (__s64)ops[k].len ? 0 :
 					   ops[k].result < 0 ? (int)ops[k].result : -EIO;
+			mk_inline_done(&ops[k], rops[idx[k]].buf);
+		}
 	}
 out:
 	free(idx);

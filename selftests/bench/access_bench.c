@@ -8,11 +8,16 @@
  *  - pwrite() on /proc/PID/mem, one call per write.
  *
  * Prints ns per write for batches of 1, 64 and 4096, medians of several
- * rounds, and each baseline's ratio to BPFPOKE_ACCESS.  The module's cache
+ * rounds, and each baseline's ratio to BPFPOKE_ACCESS (whose ops carry
+ * their 4 bytes inline, BPFPOKE_OP_INLINE, as the agent's do, when the
+ * module takes that); then where a batch
+ * of 4096 goes, from batches that stop one stage earlier each (see
+ * by_variant()), the ioctl alone timed.  The module's cache
  * of the VMM's pages is warm after the first round, as on an open
  * session; a last line gives the first batch of a fresh file instead.
  * Not a test: the figures depend on the machine, and under TCG on the
- * emulator.
+ * emulator.  With --loop SECONDS it only writes warm batches of 4096 for
+ * that long, for a profiler to watch.
  */
 #include <err.h>
 #include <errno.h>
@@ -81,6 +86,24 @@ static int cmp_u64(const void *a, const void *b)
 static uint64_t offsets[NR_TARGETS];
 static uint32_t values[NR_TARGETS];
 
+/* The module takes BPFPOKE_OP_INLINE: small writes carry their bytes. */
+static bool have_inline;
+
+/* Op @i of a batch: a 4-byte write of values[@t], inline if it can be. */
+static void write_op(struct bpfpoke_op *op, unsigned int t, bool inl)
+{
+	op->addr = SLOT_GPA + offsets[t];
+	op->len = 4;
+	op->flags = BPFPOKE_OP_WRITE;
+	if (inl) {
+		op->buf = 0;
+		memcpy(&op->buf, &values[t], 4);
+		op->flags |= BPFPOKE_OP_INLINE;
+	} else {
+		op->buf = (uint64_t)(uintptr_t)&values[t];
+	}
+}
+
 static void by_access(int dev, unsigned int batch)
 {
 	static struct bpfpoke_op ops[NR_TARGETS];
@@ -88,20 +111,83 @@ static void by_access(int dev, unsigned int batch)
 	unsigned int i, w;
 
 	for (w = 0; w < WRITES; w += batch) {
-		for (i = 0; i < batch; i++) {
-			unsigned int t = (w + i) % NR_TARGETS;
-
-			ops[i].addr = SLOT_GPA + offsets[t];
-			ops[i].buf = (uint64_t)(uintptr_t)&values[t];
-			ops[i].len = 4;
-			ops[i].flags = BPFPOKE_OP_WRITE;
-		}
+		for (i = 0; i < batch; i++)
+			write_op(&ops[i], (w + i) % NR_TARGETS, have_inline);
 		memset(&a, 0, sizeof(a));
 		a.ops = (uint64_t)(uintptr_t)ops;
 		a.nr_ops = batch;
 		if (ioctl(dev, BPFPOKE_ACCESS, &a) || a.nr_done != batch)
 			err(1, "BPFPOKE_ACCESS");
 	}
+}
+
+/*
+ * Where a batch of NR_TARGETS ops goes, by what each kind of batch does
+ * that the one it builds on (@base) does not:
+ *   checks  the last op is invalid (length 0): the op array copied in,
+ *           every op checked, every result written back as -ECANCELED;
+ *   miss    every op outside guest memory: + each op's memslot lookup
+ *           (a miss), failing with -EFAULT;
+ *   read    every op a read of its target into the agent's buffer: + the
+ *           lookup's hit, the cache of the VMM's pages, the copy out;
+ *   write   every op a write from the agent's buffer: + the copy in
+ *           instead, and the dirty marking;
+ *   and read and write again with BPFPOKE_OP_INLINE: the bytes in the op,
+ *   no user access of their own.
+ */
+enum variant {
+	V_CHECKS, V_MISS, V_READ, V_WRITE, V_READ_INLINE, V_WRITE_INLINE,
+	NR_VARIANTS
+};
+static const struct {
+	const char *name;
+	int base;
+} variants[NR_VARIANTS] = {
+	[V_CHECKS] = { "copy-in, checks, results", -1 },
+	[V_MISS] = { "+ memslot lookup (a miss)", V_CHECKS },
+	[V_READ] = { "+ cache lookup, copy out (reads)", V_MISS },
+	[V_WRITE] = { "+ copy in, dirty log (writes)", V_READ },
+	[V_READ_INLINE] = { "reads, inline: + over a miss", V_MISS },
+	[V_WRITE_INLINE] = { "writes, inline: + over reads", V_READ_INLINE },
+};
+
+static uint64_t by_variant(int dev, enum variant v)
+{
+	static struct bpfpoke_op ops[NR_TARGETS];
+	static uint32_t sink[NR_TARGETS];
+	struct bpfpoke_access a;
+	unsigned int i, w;
+	uint64_t t0, t = 0;
+	int ret;
+
+	bool inl = v == V_READ_INLINE || v == V_WRITE_INLINE;
+
+	for (w = 0; w < WRITES; w += NR_TARGETS) {
+		for (i = 0; i < NR_TARGETS; i++) {
+			write_op(&ops[i], i, inl);
+			if (v == V_MISS)
+				ops[i].addr += 2 * GUEST_MEM;
+			if (v == V_READ)
+				ops[i].buf = (uint64_t)(uintptr_t)&sink[i];
+			if (v == V_READ || v == V_READ_INLINE)
+				ops[i].flags &= ~BPFPOKE_OP_WRITE;
+		}
+		if (v == V_CHECKS)
+			ops[NR_TARGETS - 1].len = 0;
+		memset(&a, 0, sizeof(a));
+		a.ops = (uint64_t)(uintptr_t)ops;
+		a.nr_ops = NR_TARGETS;
+		t0 = now_ns();
+		ret = ioctl(dev, BPFPOKE_ACCESS, &a);
+		t += now_ns() - t0;
+		if (v == V_CHECKS ? ret != -1 || errno != EINVAL :
+		    v == V_MISS ? ret || a.nr_done || ops[0].result != -EFAULT :
+		    ret || a.nr_done != NR_TARGETS)
+			errx(1, "BPFPOKE_ACCESS, %s: unexpected outcome", variants[v].name);
+		if (v == V_READ_INLINE && memcmp(&ops[7].buf, &values[7], 4))
+			errx(1, "BPFPOKE_ACCESS, %s: not the bytes written", variants[v].name);
+	}
+	return t;
 }
 
 /* One batch of a write to each target; its time in ns. */
@@ -112,12 +198,8 @@ static uint64_t access_once(int dev)
 	uint64_t t0;
 	unsigned int i;
 
-	for (i = 0; i < NR_TARGETS; i++) {
-		ops[i].addr = SLOT_GPA + offsets[i];
-		ops[i].buf = (uint64_t)(uintptr_t)&values[i];
-		ops[i].len = 4;
-		ops[i].flags = BPFPOKE_OP_WRITE;
-	}
+	for (i = 0; i < NR_TARGETS; i++)
+		write_op(&ops[i], i, have_inline);
 	memset(&a, 0, sizeof(a));
 	a.ops = (uint64_t)(uintptr_t)ops;
 	a.nr_ops = NR_TARGETS;
@@ -164,10 +246,13 @@ static void by_proc_mem(int mem_fd, uint64_t hva)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const unsigned int batches[] = { 1, 64, 4096 };
-	uint64_t t[3][3][ROUNDS], med[3][3];
+	uint64_t t[3][3][ROUNDS], med[3][3], tv[NR_VARIANTS][ROUNDS];
+	double vmed[NR_VARIANTS];
+	struct bpfpoke_api api = {};
+	unsigned int v;
 	int pipefd[2], pidfd, vm_fd, dev, mem_fd;
 	struct vmm_info info;
 	unsigned int b, m, r, i;
@@ -192,6 +277,9 @@ int main(void)
 	if (vm_fd < 0)
 		err(1, "pidfd_getfd");
 	dev = bpfpoke_open_attached(vm_fd);
+	if (ioctl(dev, BPFPOKE_GET_API, &api))
+		err(1, "BPFPOKE_GET_API");
+	have_inline = api.features & BPFPOKE_FEATURE_OP_INLINE;
 	snprintf(path, sizeof(path), "/proc/%d/mem", vmm_pid);
 	mem_fd = open(path, O_RDWR);
 	if (mem_fd < 0)
@@ -210,6 +298,21 @@ int main(void)
 
 		offsets[i] = offsets[j];
 		offsets[j] = o;
+	}
+
+	/* --loop SECONDS: warm write batches of NR_TARGETS only, for perf. */
+	if (argc == 3 && !strcmp(argv[1], "--loop")) {
+		uint64_t end = now_ns() + strtoull(argv[2], NULL, 10) * 1000000000ULL;
+		unsigned long n = 0;
+
+		by_access(dev, NR_TARGETS);
+		for (; now_ns() < end; n++)
+			by_access(dev, NR_TARGETS);
+		printf("access_bench: %lu rounds of %u writes in batches of %u\n",
+		       n, WRITES, NR_TARGETS);
+		kill(vmm_pid, SIGKILL);
+		waitpid(vmm_pid, NULL, 0);
+		return 0;
 	}
 
 	for (r = 0; r < ROUNDS; r++) {
@@ -232,8 +335,9 @@ int main(void)
 			med[m][b] = t[m][b][ROUNDS / 2];
 		}
 
-	printf("access_bench: scattered 4-byte writes, %u writes over %u pages of a %llu MiB dirty-logged slot, median of %u rounds, ns/write\n",
-	       WRITES, NR_TARGETS, GUEST_MEM >> 20, ROUNDS);
+	printf("access_bench: scattered 4-byte writes, %u writes over %u pages of a %llu MiB dirty-logged slot, median of %u rounds, ns/write; BPFPOKE_ACCESS ops %s\n",
+	       WRITES, NR_TARGETS, GUEST_MEM >> 20, ROUNDS,
+	       have_inline ? "inline (BPFPOKE_OP_INLINE)" : "with buffer pointers");
 	printf("%-6s %16s %18s %14s %12s %12s\n", "batch", "BPFPOKE_ACCESS",
 	       "process_vm_writev", "/proc/PID/mem", "pvw/access", "mem/access");
 	for (b = 0; b < 3; b++) {
@@ -243,6 +347,22 @@ int main(void)
 
 		printf("%-6u %16.0f %18.0f %14.0f %12.2f %12.2f\n", batches[b],
 		       a, p, f, p / a, f / a);
+	}
+
+	/* The breakdown of a batch of NR_TARGETS, warm. */
+	for (r = 0; r < ROUNDS; r++)
+		for (v = 0; v < NR_VARIANTS; v++)
+			if (have_inline || v < V_READ_INLINE)
+				tv[v][r] = by_variant(dev, v);
+	printf("batch %u, where an op goes (the ioctl alone, ns/op; then what it adds):\n",
+	       NR_TARGETS);
+	for (v = 0; v < NR_VARIANTS && (have_inline || v < V_READ_INLINE); v++) {
+		int base = variants[v].base;
+
+		qsort(tv[v], ROUNDS, sizeof(uint64_t), cmp_u64);
+		vmed[v] = (double)tv[v][ROUNDS / 2] / WRITES;
+		printf("  %-36s %8.0f %8.0f\n", variants[v].name, vmed[v],
+		       base < 0 ? vmed[v] : vmed[v] - vmed[base]);
 	}
 
 	/* Cold: a fresh file, its cache empty, one batch over every page. */

@@ -42,6 +42,14 @@ bench ~ /access_bench/ && $1 ~ /^[0-9]+$/ && NF == 6 {
 	keep("  /proc/PID/mem / ACCESS, batch " $1, $6)
 	next
 }
+bench ~ /access_bench/ && /where an op goes/ { block = "ops"; next }
+bench ~ /access_bench/ && block == "ops" && /^  / && NF >= 3 {
+	label = substr($0, 3, 36)
+	sub(/ +$/, "", label)
+	keep("  ACCESS op: " label " (ns)", $(NF - 1))
+	next
+}
+bench ~ /access_bench/ { block = "" }
 bench ~ /access_bench/ && $1 == "cold" {
 	keep("ACCESS ns/page, a fresh file's first batch", $2)
 	next

@@ -573,6 +573,8 @@ TEST_F(access, validation)
 	EXPECT_EQ(E2BIG, errno);
 	EXPECT_EQ(-E2BIG, ops[1].result);
 	for (i = 1; i < 32; i++) {
+		if ((1U << i) == BPFPOKE_OP_INLINE)
+			continue;
 		ops[1] = bpfpoke_op(0x3000, buf, 8, 1U << i);
 		EXPECT_EQ(-1, bpfpoke_access(self->dev, ops, 2, 0, 0, 0, &done));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("op flags bit %u", i);
@@ -581,6 +583,16 @@ TEST_F(access, validation)
 	ops[1] = bpfpoke_op(~0ULL - 3, buf, 8, 0);
 	EXPECT_EQ(-1, bpfpoke_access(self->dev, ops, 2, 0, 0, 0, &done));
 	EXPECT_EQ(EINVAL, errno);
+	/* Inline: at most BPFPOKE_OP_INLINE_MAX bytes, and not 0. */
+	ops[1] = bpfpoke_op(0x3000, NULL, BPFPOKE_OP_INLINE_MAX + 1,
+			    BPFPOKE_OP_INLINE | BPFPOKE_OP_WRITE);
+	EXPECT_EQ(-1, bpfpoke_access(self->dev, ops, 2, 0, 0, 0, &done));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ops[1].result);
+	ops[1] = bpfpoke_op(0x3000, NULL, 0, BPFPOKE_OP_INLINE);
+	EXPECT_EQ(-1, bpfpoke_access(self->dev, ops, 2, 0, 0, 0, &done));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, ops[1].result);
 
 	/* A batch above max_batch_len, each op within max_op_len. */
 	many = calloc(self->api.max_ops, sizeof(*many));
@@ -599,6 +611,143 @@ TEST_F(access, validation)
 
 	/* Nothing above moved anything: the page is still zero. */
 	EXPECT_EQ(0, *(uint64_t *)vm_gpa_hva(self->vm, 0x3000));
+}
+
+/* An inline op of @len bytes at @gpa: a write of @val, or a read. */
+static struct bpfpoke_op inline_op(uint64_t gpa, uint32_t len, bool write,
+				   uint64_t val)
+{
+	struct bpfpoke_op op = bpfpoke_op(gpa, NULL, len, BPFPOKE_OP_INLINE |
+					  (write ? BPFPOKE_OP_WRITE : 0));
+
+	op.buf = val;
+	return op;
+}
+
+/*
+ * BPFPOKE_OP_INLINE: a write's bytes come from the op, a read's go back in
+ * it (the rest of @buf 0), the cached way and, with ALL_OR_NOTHING, the
+ * pinned way; across a page boundary too.  A failed read leaves @buf as it
+ * was; a successful one needs no buffer of the caller's at all.
+ */
+TEST_F(access, inline_ops)
+{
+	static const uint32_t lens[] = { 1, 2, 4, 8 };
+	struct bpfpoke_op ops[4];
+	uint64_t gpa, want;
+	uint8_t *hva;
+	uint32_t done;
+	unsigned int i, all;
+
+	REQUIRE(self);
+	if (!(self->api.features & BPFPOKE_FEATURE_OP_INLINE))
+		SKIP(return, "the module has no BPFPOKE_OP_INLINE");
+	/* The last 3 bytes of a page and the first 5 of the next. */
+	gpa = vm_alloc_pages(self->vm, 2, 0) + PAGE_SIZE_4K - 3;
+	hva = vm_gpa_hva(self->vm, gpa - 64);
+	for (all = 0; all < 2; all++) {
+		uint32_t flags = all ? BPFPOKE_ACCESS_ALL_OR_NOTHING : 0;
+
+		memset(hva, 0xee, 128);
+		for (i = 0; i < 4; i++)
+			ops[i] = inline_op(gpa - 32 + 8 * i, lens[i], true,
+					   0x1122334455667788ULL + i + all);
+		ops[3].addr = gpa;	/* 8 bytes across the boundary */
+		ASSERT_EQ(0, bpfpoke_access(self->dev, ops, 4, flags, 0, 0, &done));
+		EXPECT_EQ(4, done);
+		for (i = 0; i < 4; i++) {
+			want = 0x1122334455667788ULL + i + all;
+			EXPECT_EQ(lens[i], ops[i].result);
+			EXPECT_EQ(0, memcmp(hva + (ops[i].addr - (gpa - 64)),
+					    &want, lens[i]))
+				TH_LOG("write %u (%s)", i, all ? "all" : "each");
+		}
+		/* The byte after the 1-byte write is untouched. */
+		EXPECT_EQ(0xee, hva[64 - 32 + 1]);
+
+		for (i = 0; i < 4; i++)
+			ops[i] = inline_op(gpa - 32 + 8 * i, lens[i], false,
+					   POISON_U64);
+		ops[3].addr = gpa;
+		ASSERT_EQ(0, bpfpoke_access(self->dev, ops, 4, flags, 0, 0, &done));
+		EXPECT_EQ(4, done);
+		for (i = 0; i < 4; i++) {
+			want = 0x1122334455667788ULL + i + all;
+			if (lens[i] < 8)
+				want &= (1ULL << (8 * lens[i])) - 1;
+			EXPECT_EQ(lens[i], ops[i].result);
+			EXPECT_EQ(want, ops[i].buf) TH_LOG("read %u (%s)", i,
+							    all ? "all" : "each");
+		}
+	}
+	/* A read that fails leaves @buf alone. */
+	ops[0] = inline_op(0x80000000ULL, 8, false, 0x5a5a);	/* no slot */
+	ASSERT_EQ(0, bpfpoke_access(self->dev, ops, 1, 0, 0, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-EFAULT, ops[0].result);
+	EXPECT_EQ(0x5a5a, ops[0].buf);
+}
+
+struct batcher {
+	int dev;
+	uint64_t gpa;		/* 256 u64 of its own */
+	uint64_t *mem;		/* the same, the VMM's view */
+	unsigned int rounds;
+	unsigned int bad;	/* rounds whose batch or values were wrong */
+};
+
+/* Batches of 256 (above the module's 64 of the per-call array). */
+static void *batch_loop(void *arg)
+{
+	struct batcher *b = arg;
+	struct bpfpoke_op ops[256];
+	unsigned int r, i;
+	uint32_t done;
+
+	for (r = 0; r < b->rounds; r++) {
+		for (i = 0; i < 256; i++) {
+			ops[i] = bpfpoke_op(b->gpa + 8 * i, NULL, 8,
+					    BPFPOKE_OP_WRITE | BPFPOKE_OP_INLINE);
+			ops[i].buf = b->gpa * 1000 + r * 256 + i;
+		}
+		if (bpfpoke_access(b->dev, ops, 256, 0, 0, 0, &done) || done != 256) {
+			b->bad++;
+			continue;
+		}
+		for (i = 0; i < 256; i++)
+			if (b->mem[i] != b->gpa * 1000 + r * 256 + i)
+				break;
+		b->bad += i < 256;
+	}
+	return NULL;
+}
+
+/*
+ * Large batches share the file's kept op array; one that finds it in use
+ * by another call at the same time gets its own.  Two threads on one file,
+ * each batch checked.
+ */
+TEST_F(access, large_batches_at_once)
+{
+	struct batcher b[2];
+	pthread_t th[2];
+	unsigned int i;
+
+	REQUIRE(self);
+	if (!(self->api.features & BPFPOKE_FEATURE_OP_INLINE))
+		SKIP(return, "the module has no BPFPOKE_OP_INLINE");
+	for (i = 0; i < 2; i++) {
+		b[i].dev = self->dev;
+		b[i].gpa = vm_alloc_pages(self->vm, 1, 0);
+		b[i].mem = vm_gpa_hva(self->vm, b[i].gpa);
+		b[i].rounds = 200;
+		b[i].bad = 0;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, batch_loop, &b[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, b[i].bad) TH_LOG("thread %u", i);
+	}
 }
 
 TEST_F(access, bad_user_buffers)

@@ -121,7 +121,8 @@ TEST_F(dev, get_api)
 				      BPFPOKE_FEATURE_ACCESS_PHYS |
 				      BPFPOKE_FEATURE_ACCESS_VIRT |
 				      BPFPOKE_FEATURE_ALL_OR_NOTHING |
-				      BPFPOKE_FEATURE_DIRTY_LOG));
+				      BPFPOKE_FEATURE_DIRTY_LOG |
+				      BPFPOKE_FEATURE_OP_INLINE));
 }
 
 TEST_F(dev, get_api_flags)

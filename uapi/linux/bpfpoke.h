@@ -28,6 +28,7 @@
 #define BPFPOKE_FEATURE_ACCESS_VIRT	_BITULL(3) /* guest-virtual ops */
 #define BPFPOKE_FEATURE_ALL_OR_NOTHING	_BITULL(4) /* BPFPOKE_ACCESS_ALL_OR_NOTHING */
 #define BPFPOKE_FEATURE_DIRTY_LOG	_BITULL(5) /* writes set KVM dirty-log bits */
+#define BPFPOKE_FEATURE_OP_INLINE	_BITULL(6) /* BPFPOKE_OP_INLINE */
 
 /**
  * struct bpfpoke_api - BPFPOKE_GET_API handshake
@@ -114,12 +115,21 @@ struct bpfpoke_regions {
 };
 
 #define BPFPOKE_OP_WRITE	_BITUL(0) /* write buf to guest; else read */
+#define BPFPOKE_OP_INLINE	_BITUL(1) /* @buf holds the bytes, not a pointer */
+
+/* Most bytes an op with BPFPOKE_OP_INLINE moves: the size of @buf. */
+#define BPFPOKE_OP_INLINE_MAX	8
 
 /**
  * struct bpfpoke_op - one read or write in a BPFPOKE_ACCESS batch
  * @addr: guest-physical, or guest-virtual with BPFPOKE_ACCESS_VIRT
- * @buf: user pointer to @len bytes
- * @len: bytes to move, 1..max_op_len; may cross page and memslot boundaries
+ * @buf: user pointer to @len bytes; with BPFPOKE_OP_INLINE, the bytes
+ *	 themselves: the first @len bytes of @buf as it lies in memory (its
+ *	 low bytes on a little-endian machine).  A write takes them from
+ *	 the op array; a read that succeeds writes @buf back with @result,
+ *	 the bytes read and the rest 0, and one that fails leaves it as it was
+ * @len: bytes to move, 1..max_op_len (1..BPFPOKE_OP_INLINE_MAX with
+ *	 BPFPOKE_OP_INLINE); may cross page and memslot boundaries
  * @flags: BPFPOKE_OP_*
  * @result: out: @len when the op moved its bytes, else -errno; its value
  *	    on input does not matter
@@ -129,6 +139,10 @@ struct bpfpoke_regions {
  * cache of the VMM's pages) before the first byte moves, in address order,
  * and @buf is checked after them.  The one exception is a @buf that
  * the caller unmaps while the op runs (EFAULT).
+ *
+ * BPFPOKE_OP_INLINE is for the commonest op, a field of a few bytes: its
+ * bytes travel with the op array, which the module reads and writes back
+ * whole, rather than through a user access of their own each.
  */
 struct bpfpoke_op {
 	__u64 addr;
@@ -194,7 +208,8 @@ struct bpfpoke_op {
  * not a page-aligned address below 2^52, without it @root or @levels is
  * not 0; E2BIG when @nr_ops is above max_ops.  Then, for the first op
  * that has one, before anything moves: EINVAL for unknown op flags, a
- * @len of 0 or a range that wraps past 2^64 - 1; E2BIG for a @len above
+ * @len of 0, BPFPOKE_OP_INLINE with a @len above BPFPOKE_OP_INLINE_MAX, or
+ * a range that wraps past 2^64 - 1; E2BIG for a @len above
  * max_op_len, or for the op that takes the batch above max_batch_len.
  * ENOMEM; ESRCH once the VMM has exited; EINTR on a fatal signal; with
  * BPFPOKE_ACCESS_ALL_OR_NOTHING, the error of the op that failed.
