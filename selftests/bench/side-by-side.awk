@@ -43,6 +43,11 @@ bench ~ /access_bench/ && $1 ~ /^[0-9]+$/ && NF == 6 {
 	next
 }
 bench ~ /access_bench/ && /where an op goes/ { block = "ops"; next }
+bench ~ /access_bench/ && /filled inside the clock/ { block = "filled"; next }
+bench ~ /access_bench/ && block == "filled" && /^  batch / {
+	keep("  filled in the clock: pvw / ACCESS, batch " $2, $NF)
+	next
+}
 bench ~ /access_bench/ && block == "ops" && /^  / && NF >= 3 {
 	label = substr($0, 3, 36)
 	sub(/ +$/, "", label)
