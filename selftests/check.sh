@@ -168,8 +168,10 @@ l1_run() {
 	"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
 	# A frozen emulator is not a test's failure: one more run, said so.
 	if [ -f "$dir/frozen" ] && ! grep -q '^BPFPOKE-DONE' "$dir/results.txt"; then
-		frozen=$(cat "$dir/frozen")
-		echo "# L1 $kver froze ($frozen): running it again"
+		# Where it froze: the test begun and not ended; its output kept.
+		frozen="$(cat "$dir/frozen"), in $(awk '/^BPFPOKE-BEGIN/ { t = $2 } /^BPFPOKE-END/ { t = "" } END { print t ? t : "no test" }' "$dir/results.txt")"
+		cp "$dir/results.txt" "$dir/results-frozen.txt"
+		echo "# L1 $kver froze ($frozen): running it again; the frozen run's output is in $dir/results-frozen.txt"
 		"$here/vm/run.sh" "$kver" "$dir/l1.cpio.gz" "$dir"
 		echo "BPFPOKE-NOTE L1 $kver froze once ($frozen) and was run again" >> "$dir/results.txt"
 	fi
