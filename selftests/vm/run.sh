@@ -30,7 +30,9 @@ kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 : "${BPFPOKE_TCG_THREAD:=multi}"
 : "${BPFPOKE_VM_SMP:=1}"
 
-qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
+# BPFPOKE_L1_QEMU: another emulator for L1 (the one inside L1 stays the
+# host's qemu-system-x86_64, which the initramfs carries).
+qemu=("${BPFPOKE_L1_QEMU:-qemu-system-x86_64}" -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
 	-m "$BPFPOKE_VM_MEM" -kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd"
 	-display none -no-reboot -nodefaults -no-user-config)
 # BPFPOKE_L1_APPEND: more kernel arguments (make check-debug's).
