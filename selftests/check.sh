@@ -22,7 +22,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$build/check
 if [ "$mode" = debug ]; then
 	out=$build/check-debug
-	export BPFPOKE_L1_APPEND="${BPFPOKE_L1_APPEND:-} bpfpoke.debug=1"
+	# no5lvl: with 5-level paging, KASAN reports a wild access at boot
+	# that is the kernel's own race, not bpfpoke's.  identify_cpu() zeroes
+	# the boot CPU's capability words and reads CPUID again; before the
+	# alternatives are patched, pgtable_l5_enabled() tests those words, so
+	# an interrupt in that window sees a 47-bit address space while the
+	# direct map is at ff11...: kasan_report() calls its irq_desc lock
+	# wild (7.3, QEMU 10, handle_edge_irq under identify_cpu+0x2e8).
+	# make check keeps 5-level paging.
+	export BPFPOKE_L1_APPEND="${BPFPOKE_L1_APPEND:-} bpfpoke.debug=1 no5lvl"
 fi
 mkdir -p "$out"
 : > "$out/host.txt"

@@ -120,8 +120,12 @@ while [ $k -le 12 ]; do
 	# Odd k: SIGSTOP; even k: QMP stop/cont.
 	fr=sigstop
 	[ $((k % 2)) = 0 ] && fr=qmp:$qmp
-	poke write .data tunable=$k "arr[7]=$k" --freeze $fr > /dev/null
-	[ $rc = 0 ] || bad=$((bad + 1))
+	poke write .data tunable=$k "arr[7]=$k" --freeze $fr > /tmp/batch.out
+	if [ $rc != 0 ]; then
+		bad=$((bad + 1))
+		echo "# batch $k (--freeze $fr) exited $rc:"
+		cat /tmp/batch.out
+	fi
 	k=$((k + 1))
 done
 [ $bad = 0 ]

@@ -41,16 +41,19 @@ ok() {
 	fi
 }
 
-# wait_log PATTERN SECONDS: waits for a line matching PATTERN in the L2 log.
+# wait_log PATTERN SECONDS: waits for a line matching PATTERN in the L2 log,
+# SECONDS by L1's clock (not a count of polls: on a loaded debug L1 each
+# grep takes long).
 wait_log() {
-	i=0
-	while [ $i -lt $(($2 * 10)) ]; do
+	read -r now _ < /proc/uptime
+	end=$((${now%.*} + $2))
+	while :; do
 		grep -q "$1" $log 2>/dev/null && return 0
 		kill -0 $qpid 2>/dev/null || return 1
+		read -r now _ < /proc/uptime
+		[ "${now%.*}" -lt $end ] || return 1
 		sleep 0.1
-		i=$((i + 1))
 	done
-	return 1
 }
 
 # The line of the L2 log that starts with $1 (the last one).

@@ -26,7 +26,8 @@ kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 # (6.1: whole VM stuck mid-test; 6.12: "Oops: int3" in a patched
 # static-key site, i.e. cross-vCPU code patching), and one TCG thread
 # round-robining two vCPUs (BPFPOKE_TCG_THREAD=single) starves a nested L2.
-# BPFPOKE_VM_SMP=2 brings the second vCPU back.
+# BPFPOKE_VM_SMP=2 brings the second vCPU back (make check-debug does, with
+# QEMU 10.0 as BPFPOKE_L1_QEMU, where it has not frozen).
 : "${BPFPOKE_TCG_THREAD:=multi}"
 : "${BPFPOKE_VM_SMP:=1}"
 
@@ -63,7 +64,7 @@ while kill -0 $vm 2> /dev/null; do
 	fi
 	quiet=$((quiet + 5))
 	if [ $quiet -ge "$BPFPOKE_VM_SILENCE" ]; then
-		echo "no output for ${quiet}s (BPFPOKE_VM_SILENCE), QEMU $(ps -o %cpu= -C qemu-system-x86_64 | head -n 1 | tr -d ' ')% CPU" \
+		echo "no output for ${quiet}s (BPFPOKE_VM_SILENCE), QEMU $(ps -o %cpu= --ppid $vm | head -n 1 | tr -d ' ')% CPU" \
 			> "$outdir/frozen"
 		echo "vm: L1 froze: $(cat "$outdir/frozen"): stopped" >&2
 		pkill -TERM -P $vm 2> /dev/null
