@@ -125,9 +125,7 @@ check-kernels: deps
 # config (scripts/debug-kernel.sh, cached in /var/cache/bpfpoke/debug),
 # with L2 guests on KVER itself; fault injection and a kmemleak scan after
 # rmmod on top.  The L1 kernel log must hold no lockdep, KASAN, KFENCE,
-# kmemleak, debug-objects, RCU, sleep-in-atomic or WARNING report.  L1 runs
-# under Debian 13's QEMU 10.0 (scripts/qemu-l1.sh) with two vCPUs: QEMU
-# 7.2 livelocks under a debug L1 running L2 guests.
+# kmemleak, debug-objects, RCU, sleep-in-atomic or WARNING report.
 # Results in $(BUILD)/check-debug/summary.txt.
 check-debug: deps
 	@k=$$(scripts/debug-kernel.sh $(KVER)) && \
@@ -137,9 +135,7 @@ DEBUG_KO = $(BUILD)/kmod-$(DEBUG_KVER)/bpfpoke.ko
 check-debug-run: all
 	@test -n "$(DEBUG_KVER)" || { echo "check-debug-run: DEBUG_KVER unset: make check-debug" >&2; exit 1; }
 	@scripts/kbuild.sh $(DEBUG_KVER) -o $(DEBUG_KO) modules
-	@BPFPOKE_L1_QEMU=$${BPFPOKE_L1_QEMU:-$(CURDIR)/scripts/qemu-l1.sh} \
-		BPFPOKE_VM_SMP=$${BPFPOKE_VM_SMP:-2} \
-		BPFPOKE_L2_KVER=$(KVER) BPFPOKE_VM_MEM=$${BPFPOKE_VM_MEM:-4096} \
+	@BPFPOKE_L2_KVER=$(KVER) BPFPOKE_VM_MEM=$${BPFPOKE_VM_MEM:-4096} \
 		BPFPOKE_TEST_TIMEOUT=$${BPFPOKE_TEST_TIMEOUT:-1200} \
 		BPFPOKE_VM_TIMEOUT=$${BPFPOKE_VM_TIMEOUT:-7200} \
 		selftests/check.sh "$(BUILD)" "$(DEBUG_KVER)" "$(DEBUG_KO)" "$(T)" debug

@@ -12,10 +12,10 @@
 #
 # Why: bookworm's QEMU 7.2 TCG, with a nested SVM guest running inside L1,
 # livelocks now and then: the vCPU thread spins through cpu_exec() without
-# running guest code (an interrupt pending that nested SVM's GIF/V_INTR
-# masking never lets through), and neither L1 nor L2 moves again.  The
-# 7.3 debug kernel's end-to-end tests hit it every time; QEMU 10.0 runs
-# them.  selftests/vm/run.sh takes it as BPFPOKE_L1_QEMU.
+# running guest code (it looks like an interrupt kept pending by nested
+# SVM's GIF/V_INTR masking), and neither L1 nor L2 moves again.  The 7.3
+# debug kernel's end-to-end tests hit it every time; QEMU 10.0 runs them,
+# and runs make check's L1 faster.  selftests/vm/run.sh runs L1 with it.
 #
 # --print-version prints the emulator's version line and exits.
 set -eu

@@ -55,7 +55,7 @@ bison		make check-debug: the debug kernel (scripts/debug-kernel.sh)
 flex		make check-debug: the debug kernel
 bc		make check-debug: the debug kernel
 ca-certificates	apt over https mirrors
-qemu-system-x86	the L1 emulator of make check-debug (scripts/qemu-l1.sh)
+qemu-system-x86	the emulator L1 runs in (scripts/qemu-l1.sh)
 "
 # Plus the newest clang-N and llvm-N of trixie (newest_llvm): tools/sched_ext
 # of 7.x keeps its schedulers' state in BPF arenas, and clang 19 (trixie's

@@ -19,21 +19,23 @@ kroot=$("$(dirname "$0")/../../scripts/kroot.sh" "$kver")
 # Every test ends within its budget with a line on the results port (init
 # kills it, or reports it stuck), so a live L1 is never silent for longer:
 # this long without a byte there, the emulator has frozen (seen with QEMU
-# 7.2's TCG and a nested guest: the L1 vCPU halted and never woken, QEMU
-# idle).  It is then stopped, and $outdir/frozen says so.
+# 7.2's TCG and a nested guest).  It is then stopped, and $outdir/frozen
+# says so.
 : "${BPFPOKE_VM_SILENCE:=$((BPFPOKE_TEST_TIMEOUT + 120))}"
-# One vCPU.  With two, QEMU 7.2's multi-threaded TCG froze L1 now and then
-# (6.1: whole VM stuck mid-test; 6.12: "Oops: int3" in a patched
-# static-key site, i.e. cross-vCPU code patching), and one TCG thread
-# round-robining two vCPUs (BPFPOKE_TCG_THREAD=single) starves a nested L2.
-# BPFPOKE_VM_SMP=2 brings the second vCPU back (make check-debug does, with
-# QEMU 10.0 as BPFPOKE_L1_QEMU, where it has not frozen).
+# The emulator: Debian 13's QEMU 10.0 (scripts/qemu-l1.sh, out of the
+# Debian 13 root), with two vCPUs.  Bookworm's QEMU 7.2 livelocked under
+# a nested guest now and then (its vCPU thread spinning in cpu_exec()), and
+# every time under the 7.3 debug kernel; with two vCPUs its multi-threaded
+# TCG froze too (6.1: whole VM stuck mid-test; 6.12: "Oops: int3" in a
+# patched static-key site), so it ran one, which a nested L2 shares with
+# the tests.  BPFPOKE_L1_QEMU=qemu-system-x86_64 BPFPOKE_VM_SMP=1 goes back
+# to it.  The QEMU inside L1, which runs L2, stays the host's
+# qemu-system-x86_64: the initramfs carries it.
+: "${BPFPOKE_L1_QEMU:=$(cd "$(dirname "$0")/../.." && pwd)/scripts/qemu-l1.sh}"
 : "${BPFPOKE_TCG_THREAD:=multi}"
-: "${BPFPOKE_VM_SMP:=1}"
+: "${BPFPOKE_VM_SMP:=2}"
 
-# BPFPOKE_L1_QEMU: another emulator for L1 (the one inside L1 stays the
-# host's qemu-system-x86_64, which the initramfs carries).
-qemu=("${BPFPOKE_L1_QEMU:-qemu-system-x86_64}" -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
+qemu=("$BPFPOKE_L1_QEMU" -machine q35 -accel "tcg,thread=$BPFPOKE_TCG_THREAD" -cpu max -smp "$BPFPOKE_VM_SMP"
 	-m "$BPFPOKE_VM_MEM" -kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd"
 	-display none -no-reboot -nodefaults -no-user-config)
 # BPFPOKE_L1_APPEND: more kernel arguments (make check-debug's).
@@ -54,6 +56,21 @@ timeout --foreground -k 10 "$BPFPOKE_VM_TIMEOUT" "${qemu[@]}" \
 	-append "$append quiet" -monitor none \
 	-serial "file:$outdir/console.log" -serial "file:$outdir/results.log" &
 vm=$!
+
+# The emulator (timeout's child) and its CPU use over one second, read from
+# /proc: a new machine may have no procps.  Busy (100 %) is QEMU spinning
+# in its exec loop, idle a vCPU halted and never woken.
+qemu_pid() {
+	awk -v p=$vm '$4 == p { print $1; exit }' /proc/[0-9]*/stat 2> /dev/null
+}
+qemu_cpu() {
+	local pid=$1 t0 t1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2> /dev/null) || return 0
+	sleep 1
+	t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2> /dev/null) || return 0
+	echo "$(((t1 - t0) * 100 / $(getconf CLK_TCK)))% CPU over 1 s"
+}
+
 last=0 quiet=0
 while kill -0 $vm 2> /dev/null; do
 	sleep 5
@@ -64,11 +81,12 @@ while kill -0 $vm 2> /dev/null; do
 	fi
 	quiet=$((quiet + 5))
 	if [ $quiet -ge "$BPFPOKE_VM_SILENCE" ]; then
-		echo "no output for ${quiet}s (BPFPOKE_VM_SILENCE), QEMU $(ps -o %cpu= --ppid $vm | head -n 1 | tr -d ' ')% CPU" \
+		pid=$(qemu_pid)
+		echo "no output for ${quiet}s (BPFPOKE_VM_SILENCE), QEMU ${pid:+$(qemu_cpu "$pid")}" \
 			> "$outdir/frozen"
 		echo "vm: L1 froze: $(cat "$outdir/frozen"): stopped" >&2
-		pkill -TERM -P $vm 2> /dev/null
-		kill $vm 2> /dev/null
+		[ -z "$pid" ] || kill "$pid" 2> /dev/null || :
+		kill $vm 2> /dev/null || :
 		break
 	fi
 done
