@@ -61,7 +61,18 @@ vm=$!
 # /proc: a new machine may have no procps.  Busy (100 %) is QEMU spinning
 # in its exec loop, idle a vCPU halted and never woken.
 qemu_pid() {
-	awk -v p=$vm '$4 == p { print $1; exit }' /proc/[0-9]*/stat 2> /dev/null
+	local stat line
+	for stat in /proc/[0-9]*/stat; do
+		read -r line < "$stat" 2> /dev/null || continue
+		# Fields after "(comm) ": state, ppid.
+		line=${line##*) }
+		line=${line#* }
+		if [ "${line%% *}" = "$vm" ]; then
+			stat=${stat#/proc/}
+			echo "${stat%/stat}"
+			return
+		fi
+	done
 }
 qemu_cpu() {
 	local pid=$1 t0 t1
